@@ -1,0 +1,24 @@
+/* keypolicy.h - which public keys cairn accepts (PROTOCOL.md §2 "Key policy").
+ * Used for account keys (failure: badPublicKey) and CSR keys (failure: badCSR). */
+#ifndef CAIRN_KEYPOLICY_H
+#define CAIRN_KEYPOLICY_H
+
+#include <stdbool.h>
+
+#include <openssl/evp.h>
+
+#include "cairn/core.h"
+#include "cairn/problem.h"
+
+struct key_policy {
+    bool allow_p521;    /* account keys: yes; CSR keys only by profile */
+    bool allow_ed25519; /* account keys: yes; CSR keys only by profile */
+};
+
+/* RSA 2048/3072/4096 bits with e = 65537 and no small factors; EC P-256/P-384 (P-521 when
+ * allowed) with a valid point; Ed25519 when allowed. Fails with problem type `fail` and a
+ * detail naming the reason. */
+int key_policy_check(const EVP_PKEY *key, const struct key_policy *pol, enum prob_type fail,
+                     struct problem *p) CAIRN_MUST_CHECK;
+
+#endif

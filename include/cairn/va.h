@@ -1,0 +1,50 @@
+/* va.h - the validation authority: a pool of worker threads fed by an in-memory queue of
+ * hints; the store is the queue of record (challenges in `processing`).
+ *
+ * va_submit() copies the job; a worker runs the check when due and records the outcome with
+ * store_apply_validation(). A full queue loses nothing: va_requeue_from_store() (called at
+ * start and periodically) re-reads processing challenges. Thread-safe. */
+#ifndef CAIRN_VA_H
+#define CAIRN_VA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cairn/core.h"
+#include "cairn/problem.h"
+#include "cairn/store.h"
+
+struct va;
+
+struct va_config {
+    int workers;            /* worker threads (default 8) */
+    int http_port;          /* http-01 target port (test 5002, CA 80) */
+    int tls_port;           /* tls-alpn-01 target port (test 5001, CA 443) */
+    bool always_valid;      /* PEBBLE_VA_ALWAYS_VALID: no network, still asynchronous */
+    int sleep_max;          /* random delay before validating, seconds (0 = none) */
+    char dns_server[128];   /* "host:port" or "" for the system resolver */
+    int timeout_ms;         /* whole validation bound (default 20000) */
+    int64_t authz_valid_for; /* seconds a valid authz stays valid (default 30 days) */
+};
+
+/* Starts cfg->workers threads. The store must outlive the VA. */
+int va_start(const struct va_config *cfg, struct store *st, struct va **out) CAIRN_MUST_CHECK;
+/* Stops accepting jobs, lets running checks finish, joins the threads, frees va. Jobs still
+ * queued stay `processing` in the store for the next start. NULL is a no-op. */
+void va_stop(struct va *va);
+/* Queues a copy of job. CAIRN_ERR_BUSY when the in-memory queue is full (the periodic requeue
+ * will pick the job up). */
+int va_submit(struct va *va, const struct st_va_job *job) CAIRN_MUST_CHECK;
+/* Re-reads processing challenges from the store and queues those not already queued. */
+int va_requeue_from_store(struct va *va, int64_t now) CAIRN_MUST_CHECK;
+/* Jobs queued or running. */
+size_t va_queue_depth(struct va *va);
+
+/* One validation, synchronously (used by the workers and by tests). key_authz is
+ * "<token>.<thumbprint>". Returns CAIRN_OK when the challenge is satisfied; otherwise
+ * CAIRN_ERR_PROTO with p describing why (type connection, dns, tls or unauthorized; the detail
+ * names the address, port and what was seen). */
+int va_validate(const struct va_config *cfg, const struct st_va_job *job, const char *key_authz,
+                struct problem *p) CAIRN_MUST_CHECK;
+
+#endif

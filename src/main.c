@@ -1,0 +1,8 @@
+#include <stdio.h>
+
+int
+main(void)
+{
+    fprintf(stderr, "cairn: under construction\n");
+    return 1;
+}
