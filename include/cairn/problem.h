@@ -81,4 +81,11 @@ int problem_default_status(enum prob_type type);
 /* Effective status: p->status or the default. */
 int problem_status(const struct problem *p);
 
+/* The problem as an RFC 7807 JSON object (type, detail, status, subproblems with their
+ * identifiers, and `algorithms` for badSignatureAlgorithm). New reference or NULL. */
+struct json_t;
+struct json_t *problem_render(const struct problem *p);
+/* problem_render() as compact JSON text (heap, caller frees) or NULL. */
+char *problem_render_text(const struct problem *p);
+
 #endif
