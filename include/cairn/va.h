@@ -22,16 +22,21 @@ struct va_config {
     int tls_port;           /* tls-alpn-01 target port (test 5001, CA 443) */
     bool always_valid;      /* PEBBLE_VA_ALWAYS_VALID: no network, still asynchronous */
     int sleep_max;          /* random delay before validating, seconds (0 = none) */
-    char dns_server[128];   /* "host:port" or "" for the system resolver */
+    char dns_server[256];   /* "host:port" or "" for the system resolver */
     int timeout_ms;         /* whole validation bound (default 20000) */
     int64_t authz_valid_for; /* seconds a valid authz stays valid (default 30 days) */
 };
 
+/* Library set-up (c-ares, libcurl) once in main() before any thread starts;
+ * va_global_cleanup() after the last va_pool_stop(). Not thread-safe. */
+int va_global_init(void) CAIRN_MUST_CHECK;
+void va_global_cleanup(void);
+
 /* Starts cfg->workers threads. The store must outlive the VA. */
-int va_start(const struct va_config *cfg, struct store *st, struct va **out) CAIRN_MUST_CHECK;
+int va_pool_start(const struct va_config *cfg, struct store *st, struct va **out) CAIRN_MUST_CHECK;
 /* Stops accepting jobs, lets running checks finish, joins the threads, frees va. Jobs still
  * queued stay `processing` in the store for the next start. NULL is a no-op. */
-void va_stop(struct va *va);
+void va_pool_stop(struct va *va);
 /* Queues a copy of job. CAIRN_ERR_BUSY when the in-memory queue is full (the periodic requeue
  * will pick the job up). */
 int va_submit(struct va *va, const struct st_va_job *job) CAIRN_MUST_CHECK;

@@ -1,0 +1,27 @@
+/* app.h - the daemon's shared context: configuration and the long-lived modules. Created by
+ * main() before the listeners start and destroyed after they stop; read-only in between
+ * except for the atomics, which the management API may flip at run time. */
+#ifndef CAIRN_APP_H
+#define CAIRN_APP_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "cairn/config.h"
+
+struct store;
+struct ca;
+struct va;
+struct nonce_state;
+
+struct app {
+    const struct config *cfg;
+    struct store *st;
+    struct ca *ca;
+    struct va *va;
+    struct nonce_state *nonces;
+    atomic_int nonce_reject_percent; /* PEBBLE_WFE_NONCEREJECT, runtime-adjustable */
+    atomic_bool draining;            /* SIGTERM received: new requests get 503 */
+};
+
+#endif

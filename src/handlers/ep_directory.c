@@ -1,0 +1,57 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "cairn/ca.h"
+#include "handlers/common.h"
+
+static void
+set_url(json_t *o, const char *key, const char *base, const char *path)
+{
+    char url[CAIRN_URL_MAX];
+    snprintf(url, sizeof(url), "%s%s", base, path);
+    json_object_set_new(o, key, json_string(url));
+}
+
+/* caaIdentities default: the base URL's host (PROTOCOL.md §1). */
+static json_t *
+caa_identities(const char *base)
+{
+    const char *h = strstr(base, "://");
+    char host[256];
+    size_t n;
+
+    h = h ? h + 3 : base;
+    n = strcspn(h, ":/");
+    if (h[0] == '[')
+        n = strcspn(h, "]") + 1;
+    snprintf(host, sizeof(host), "%.*s", (int)n, h);
+    return json_pack("[s]", host);
+}
+
+int
+ep_directory(struct acme_ctx *c, struct reply *r, struct problem *p)
+{
+    const struct config *cfg = c->app->cfg;
+    json_t *d = json_object(), *meta = json_object();
+    char desc[128];
+
+    (void)p;
+    set_url(d, "newNonce", c->base, "/acme/new-nonce");
+    set_url(d, "newAccount", c->base, "/acme/new-account");
+    set_url(d, "newOrder", c->base, "/acme/new-order");
+    set_url(d, "revokeCert", c->base, "/acme/revoke-cert");
+    set_url(d, "keyChange", c->base, "/acme/key-change");
+    json_object_set_new(meta, "termsOfService",
+                        json_string(cfg->tos_url[0] ? cfg->tos_url
+                                                    : "data:text/plain,Test%20terms%20of%20service"));
+    if (cfg->website[0])
+        json_object_set_new(meta, "website", json_string(cfg->website));
+    json_object_set_new(meta, "caaIdentities", caa_identities(c->base));
+    json_object_set_new(meta, "externalAccountRequired", json_boolean(cfg->eab_required));
+    snprintf(desc, sizeof(desc), "The default profile: %lld-second certificates",
+             (long long)cfg->validity);
+    json_object_set_new(meta, "profiles", json_pack("{s:s}", "default", desc));
+    json_object_set_new(d, "meta", meta);
+    r->no_index_link = true;
+    return ep_reply_json(r, 200, d);
+}

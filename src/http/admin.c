@@ -1,0 +1,68 @@
+/* admin.c - the management listener (PROTOCOL.md §7 "Management API"). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cairn/ca.h"
+#include "cairn/store.h"
+#include "http/send.h"
+
+static enum MHD_Result
+admin_send(struct MHD_Connection *conn, unsigned status, const char *ctype, const char *body)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+    enum MHD_Result ok;
+
+    if (resp == NULL)
+        return MHD_NO;
+    if (ctype != NULL)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    ok = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    return ok;
+}
+
+/* /health and /ready: 503 while draining or when the database does not answer. */
+static enum MHD_Result
+admin_health(struct app *app, struct MHD_Connection *conn)
+{
+    if (atomic_load(&app->draining))
+        return admin_send(conn, 503, "application/json", "{\"status\":\"draining\"}");
+    if (store_ping(app->st) != CAIRN_OK)
+        return admin_send(conn, 503, "application/json", "{\"status\":\"database down\"}");
+    return admin_send(conn, 200, "application/json", "{\"status\":\"ok\"}");
+}
+
+enum MHD_Result
+admin_on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                 const char *version, const char *upload_data, size_t *upload_data_size,
+                 void **con_cls)
+{
+    static const char pem_type[] = "application/pem-certificate-chain; charset=utf-8";
+    struct app *app = wfe_app(cls);
+
+    (void)version;
+    (void)upload_data;
+    if (*con_cls == NULL) {
+        *con_cls = (void *)1; /* headers seen; answer once the body (if any) is read */
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        *upload_data_size = 0; /* no management endpoint takes a body yet */
+        return MHD_YES;
+    }
+    *con_cls = NULL;
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return admin_send(conn, 405, NULL, "");
+    if (strcmp(url, "/roots/0") == 0 || strcmp(url, "/roots.pem") == 0)
+        return admin_send(conn, 200, pem_type, ca_root_pem(app->ca));
+    if (strcmp(url, "/intermediates/0") == 0)
+        return admin_send(conn, 200, pem_type, ca_issuer_pem(app->ca));
+    if (strcmp(url, "/health") == 0 || strcmp(url, "/ready") == 0)
+        return admin_health(app, conn);
+    if (strcmp(url, "/live") == 0)
+        return admin_send(conn, 200, "application/json", "{\"status\":\"ok\"}");
+    return admin_send(conn, 404, NULL, "");
+}

@@ -1,0 +1,181 @@
+/* post.c - the POST pipeline: JWS checks in PROTOCOL.md §2's fixed order. The nonce is spent
+ * only after the signature verifies (rule 15 after 13), so a forged request never burns one. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cairn/jsonutil.h"
+#include "cairn/limits.h"
+#include "cairn/log.h"
+#include "cairn/nonce.h"
+#include "cairn/rand.h"
+#include "cairn/render.h"
+#include "cairn/store.h"
+#include "http/http.h"
+
+/* Rule 1: application/jose+json, parameters allowed. */
+static bool
+content_type_ok(const char *ct)
+{
+    static const char want[] = "application/jose+json";
+    size_t n = sizeof(want) - 1;
+
+    if (ct == NULL || strncasecmp(ct, want, n) != 0)
+        return false;
+    return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t';
+}
+
+/* Rule 11: kid = {base}/acme/acct/{id}; loads the account and its key. */
+static int
+load_kid(struct acme_ctx *c, struct post_state *ps, struct problem *p)
+{
+    char prefix[CAIRN_URL_MAX];
+    const char *kid = ps->jws.kid, *id;
+    json_t *jwk;
+    int rc;
+
+    if (render_url(prefix, sizeof(prefix), c->base, CAIRN_PATH_ACCT, "", NULL) != CAIRN_OK)
+        return CAIRN_ERR_INVAL;
+    if (strncmp(kid, prefix, strlen(prefix)) != 0)
+        return problem_set(p, PROB_MALFORMED, "kid is not an account URL of this server");
+    id = kid + strlen(prefix);
+    if (strlen(id) != CAIRN_ID_LEN)
+        return problem_set(p, PROB_ACCOUNT_DOES_NOT_EXIST, "no account %s", kid);
+    rc = store_account_get(c->app->st, id, &c->acct);
+    if (rc == CAIRN_ERR_NOTFOUND)
+        return problem_set(p, PROB_ACCOUNT_DOES_NOT_EXIST, "no account %s", kid);
+    if (rc != CAIRN_OK)
+        return rc;
+    c->has_acct = true;
+    jwk = json_loads(c->acct.jwk, 0, NULL);
+    if (jwk == NULL)
+        return CAIRN_ERR_IO;
+    rc = jwk_import(jwk, &ps->key, p);
+    json_decref(jwk);
+    if (rc == CAIRN_OK)
+        snprintf(c->thumbprint, sizeof(c->thumbprint), "%s", c->acct.thumbprint);
+    return rc;
+}
+
+/* Rule 7 (the route's half): which of jwk/kid this endpoint accepts. */
+static int
+check_key_kind(const struct route *rt, const struct jws *j, struct problem *p)
+{
+    if (rt->auth == AUTH_JWK && j->jwk == NULL)
+        return problem_set(p, PROB_MALFORMED, "this endpoint requires a jwk, not a kid");
+    if ((rt->auth == AUTH_KID || rt->auth == AUTH_OPTIONAL) && j->kid == NULL)
+        return problem_set(p, PROB_MALFORMED, "this endpoint requires a kid, not a jwk");
+    return CAIRN_OK;
+}
+
+static int
+redeem_nonce(struct acme_ctx *c, const char *nonce, struct problem *p)
+{
+    int reject = atomic_load(&c->app->nonce_reject_percent);
+
+    switch (nonce_redeem(c->app->nonces, nonce, c->now)) {
+    case NONCE_OK:
+        break;
+    case NONCE_BAD_SYNTAX:
+        return problem_set(p, PROB_MALFORMED, "nonce is not base64url");
+    case NONCE_USED:
+        return problem_set(p, PROB_BAD_NONCE, "nonce was already used");
+    case NONCE_EXPIRED:
+        return problem_set(p, PROB_BAD_NONCE, "nonce has expired");
+    default:
+        return problem_set(p, PROB_BAD_NONCE, "nonce was not issued by this server");
+    }
+    if (reject > 0 && (int)rand_below(100) < reject)
+        return problem_set(p, PROB_BAD_NONCE, "nonce rejected on purpose (nonce reject %d%%)",
+                           reject);
+    return CAIRN_OK;
+}
+
+/* Rules 16-17. */
+static int
+check_url_payload(struct acme_ctx *c, const struct route *rt, struct post_state *ps,
+                  struct problem *p)
+{
+    char want[CAIRN_URL_MAX + CAIRN_MAX_URL_LEN];
+    int rc;
+
+    snprintf(want, sizeof(want), "%s%s%s%s", c->base, c->path, c->cursor ? "?cursor=" : "",
+             c->cursor ? c->cursor : "");
+    if (strcmp(ps->jws.url, want) != 0)
+        return problem_set(p, PROB_UNAUTHORIZED, "JWS url \"%.200s\" does not match the request URL",
+                           ps->jws.url);
+    if (ps->jws.payload_len == 0) {
+        if (rt->payload == PAYLOAD_OBJECT)
+            return problem_set(p, PROB_MALFORMED, "this endpoint needs a JSON object payload, "
+                                                  "not POST-as-GET");
+        c->post_as_get = true;
+        return CAIRN_OK;
+    }
+    if (rt->payload == PAYLOAD_EMPTY)
+        return problem_set(p, PROB_MALFORMED, "POST-as-GET requires an empty payload");
+    rc = json_load_object((const char *)ps->jws.payload, ps->jws.payload_len, "payload",
+                          &ps->payload, p);
+    if (rc != CAIRN_OK)
+        return rc;
+    if (c->app->cfg->strict) {
+        const char *res = json_string_value(json_object_get(ps->payload, "resource"));
+        if (res != NULL && *res != '\0')
+            return problem_set(p, PROB_MALFORMED, "-strict: no \"resource\" member (ACME v1)");
+    }
+    c->payload = ps->payload;
+    return CAIRN_OK;
+}
+
+int
+post_verify(struct acme_ctx *c, const struct route *rt, const char *content_type,
+            bool has_replay_nonce_hdr, const char *body, size_t body_len, struct post_state *ps,
+            struct problem *p)
+{
+    int rc;
+
+    memset(ps, 0, sizeof(*ps));
+    c->is_post = true;
+    if (!content_type_ok(content_type))
+        return problem_set_status(p, PROB_MALFORMED, 415,
+                                  "Content-Type must be application/jose+json");
+    if (has_replay_nonce_hdr)
+        return problem_set(p, PROB_MALFORMED, "the nonce belongs in the JWS, not a header");
+    rc = jws_parse(body, body_len, JWS_OUTER, &ps->jws, p);
+    if (rc == CAIRN_OK)
+        rc = check_key_kind(rt, &ps->jws, p);
+    if (rc != CAIRN_OK)
+        return rc;
+    if (ps->jws.jwk != NULL) {
+        rc = jwk_import(ps->jws.jwk, &ps->key, p);
+        if (rc == CAIRN_OK)
+            rc = jwk_thumbprint(ps->key, c->thumbprint);
+    } else {
+        rc = load_kid(c, ps, p);
+    }
+    if (rc == CAIRN_OK)
+        rc = jws_check_alg_key(&ps->jws, ps->key, p);
+    if (rc == CAIRN_OK)
+        rc = jws_verify(&ps->jws, ps->key, p);
+    if (rc != CAIRN_OK)
+        return rc;
+    if (c->has_acct && c->acct.status != ACCT_VALID)
+        return problem_set_status(p, PROB_UNAUTHORIZED, 401, "account is %s",
+                                  acct_status_name(c->acct.status));
+    rc = redeem_nonce(c, ps->jws.nonce, p);
+    if (rc == CAIRN_OK)
+        rc = check_url_payload(c, rt, ps, p);
+    c->jws = &ps->jws;
+    c->key = ps->key;
+    return rc;
+}
+
+void
+post_cleanup(struct acme_ctx *c, struct post_state *ps)
+{
+    jws_cleanup(&ps->jws);
+    EVP_PKEY_free(ps->key);
+    json_decref(ps->payload);
+    store_account_cleanup(&c->acct);
+    memset(ps, 0, sizeof(*ps));
+}

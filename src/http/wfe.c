@@ -1,0 +1,400 @@
+/* wfe.c - the web front end: libmicrohttpd daemons, request framing and body limits, routing,
+ * and the central response rules (PROTOCOL.md §0). Handlers never see MHD. */
+#include "cairn/wfe.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+
+#include "cairn/limits.h"
+#include "cairn/log.h"
+#include "cairn/nonce.h"
+#include "cairn/rand.h"
+#include "http/http.h"
+#include "http/send.h"
+
+struct wfe {
+    struct MHD_Daemon *acme;
+    struct MHD_Daemon *mgmt;
+    struct app *app;
+};
+
+/* Per-request state, allocated on MHD's first callback and freed on completion. */
+struct req {
+    char *body;
+    size_t len;
+    size_t cap;
+    bool too_big;
+    bool framing_error;
+    char id[12];
+};
+
+static atomic_uint_fast64_t req_counter;
+
+static int
+split_host_port(const char *addr, char *host, size_t hostsz, char *port, size_t portsz)
+{
+    const char *colon;
+
+    if (addr[0] == '[') {
+        const char *end = strchr(addr, ']');
+        if (end == NULL || end[1] != ':')
+            return -1;
+        snprintf(host, hostsz, "%.*s", (int)(end - addr - 1), addr + 1);
+        snprintf(port, portsz, "%s", end + 2);
+        return 0;
+    }
+    colon = strrchr(addr, ':');
+    if (colon == NULL)
+        return -1;
+    snprintf(host, hostsz, "%.*s", (int)(colon - addr), addr);
+    snprintf(port, portsz, "%s", colon + 1);
+    return 0;
+}
+
+int
+wfe_listen(const char *addr, char *err, size_t errsz)
+{
+    struct addrinfo hints = { 0 }, *ai = NULL;
+    char host[256], port[16];
+    int fd = -1, one = 1, rc;
+
+    if (split_host_port(addr, host, sizeof(host), port, sizeof(port)) != 0) {
+        snprintf(err, errsz, "listen address \"%s\" is not host:port", addr);
+        return -1;
+    }
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai);
+    if (rc != 0) {
+        snprintf(err, errsz, "cannot resolve listen address %s: %s", addr, gai_strerror(rc));
+        return -1;
+    }
+    fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+        bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
+        snprintf(err, errsz, "cannot listen on %s (port %s): %s", addr, port, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(ai);
+    return fd;
+}
+
+static unsigned
+method_bit(const char *m)
+{
+    if (strcmp(m, "GET") == 0)
+        return M_GET;
+    if (strcmp(m, "HEAD") == 0)
+        return M_HEAD;
+    if (strcmp(m, "POST") == 0)
+        return M_POST;
+    if (strcmp(m, "OPTIONS") == 0)
+        return M_OPTIONS;
+    return 0;
+}
+
+/* Base URL: externalURL, else https:// + Host (test mode, as Pebble). */
+static int
+base_url(struct app *app, struct MHD_Connection *conn, char *out, size_t outsz,
+         struct problem *p)
+{
+    const char *host;
+
+    if (app->cfg->external_url[0]) {
+        snprintf(out, outsz, "%s", app->cfg->external_url);
+        return CAIRN_OK;
+    }
+    host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    if (host == NULL || *host == '\0' || strlen(host) > 255 ||
+        strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") !=
+            strlen(host))
+        return problem_set(p, PROB_MALFORMED, "Host header must be host[:port]");
+    snprintf(out, outsz, "https://%s", host);
+    return CAIRN_OK;
+}
+
+static enum MHD_Result
+count_content_length(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    int *n = cls;
+    (void)kind;
+    (void)value;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+        (*n)++;
+    return MHD_YES;
+}
+
+/* Stage 1: framing rules before any body is read (PROTOCOL.md §6, H03). */
+static int
+check_framing(struct MHD_Connection *conn, struct problem *p)
+{
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    int ncl = 0;
+    char *end;
+    unsigned long long v;
+
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_content_length, &ncl);
+    if (ncl > 1)
+        return problem_set(p, PROB_MALFORMED, "more than one Content-Length");
+    if (cl == NULL)
+        return CAIRN_OK;
+    errno = 0;
+    v = strtoull(cl, &end, 10);
+    if (cl[0] < '0' || cl[0] > '9' || *end != '\0')
+        return problem_set(p, PROB_MALFORMED, "Content-Length is not a decimal number");
+    if (errno == ERANGE || v > CAIRN_MAX_BODY)
+        return problem_set_status(p, PROB_MALFORMED, 413, "request body exceeds %d bytes",
+                                  CAIRN_MAX_BODY);
+    return CAIRN_OK;
+}
+
+static void
+body_append(struct req *r, const char *data, size_t n)
+{
+    size_t need;
+
+    if (r->too_big)
+        return;
+    if (size_add(r->len, n, &need) != 0 || need > CAIRN_MAX_BODY) {
+        r->too_big = true;
+        return;
+    }
+    if (need + 1 > r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 1024;
+        char *nb;
+        while (cap < need + 1)
+            cap *= 2;
+        nb = realloc(r->body, cap);
+        if (nb == NULL) {
+            r->too_big = true;
+            return;
+        }
+        r->body = nb;
+        r->cap = cap;
+    }
+    memcpy(r->body + r->len, data, n);
+    r->len = need;
+    r->body[r->len] = '\0';
+}
+
+static void
+problem_not_found(struct problem *p)
+{
+    problem_set_status(p, PROB_MALFORMED, 404, "resource not found");
+}
+
+/* Runs the route's handler (after the POST pipeline for POSTs). */
+static int
+dispatch(struct acme_ctx *c, const struct route *rt, struct MHD_Connection *conn,
+         struct req *r, struct reply *rep, struct problem *p)
+{
+    struct post_state ps;
+    const char *ct;
+    bool nonce_hdr;
+    int rc;
+
+    if (!c->is_post)
+        return rt->fn(c, rep, p);
+    ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    nonce_hdr = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Replay-Nonce") != NULL;
+    rc = post_verify(c, rt, ct, nonce_hdr, r->body ? r->body : "", r->len, &ps, p);
+    if (rc == CAIRN_OK)
+        rc = rt->fn(c, rep, p);
+    post_cleanup(c, &ps);
+    return rc;
+}
+
+static enum MHD_Result
+handle_acme(struct wfe *w, struct MHD_Connection *conn, const char *url, const char *method,
+            struct req *r)
+{
+    struct acme_ctx c = { 0 };
+    struct reply rep = { 0 };
+    struct problem p;
+    const struct route *rt = NULL;
+    char base[CAIRN_URL_MAX], allow[64] = "", *arg = NULL;
+    unsigned m = method_bit(method);
+    int rc;
+
+    problem_init(&p);
+    c.app = w->app;
+    c.now = (int64_t)time(NULL);
+    c.base = base;
+    c.path = url;
+    c.method = method;
+    c.req_id = r->id;
+    if (atomic_load(&w->app->draining)) {
+        rc = problem_set_status(&p, PROB_SERVER_INTERNAL, 503, "server is shutting down");
+    } else if (r->too_big) {
+        rc = problem_set_status(&p, PROB_MALFORMED, 413, "request body exceeds %d bytes",
+                                CAIRN_MAX_BODY);
+    } else if ((rc = base_url(w->app, conn, base, sizeof(base), &p)) != CAIRN_OK) {
+        /* problem set */
+    } else if ((rt = routes_match(url, &arg)) == NULL) {
+        problem_not_found(&p);
+        rc = CAIRN_ERR_PROTO;
+    } else if (m == M_OPTIONS) {
+        rep.status = 200;
+        rc = CAIRN_OK;
+    } else if ((rt->methods & m) == 0) {
+        routes_allow(rt, allow, sizeof(allow));
+        rc = problem_set_status(&p, PROB_MALFORMED, 405, "method %s not allowed here; use %s",
+                                m ? method : "(unknown)", allow);
+    } else {
+        c.arg = arg;
+        c.cursor = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "cursor");
+        c.is_post = (m == M_POST);
+        rc = dispatch(&c, rt, conn, r, &rep, &p);
+    }
+    if (rt != NULL && !rt->index_link)
+        rep.no_index_link = true;
+    rc = send_result(w->app, conn, r->id, rc, &rep, &p, allow[0] ? allow : NULL,
+                     m == M_HEAD);
+    free(arg);
+    reply_cleanup(&rep);
+    problem_cleanup(&p);
+    return rc == CAIRN_OK ? MHD_YES : MHD_NO;
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+           const char *version, const char *upload_data, size_t *upload_data_size,
+           void **con_cls)
+{
+    struct wfe *w = cls;
+    struct req *r = *con_cls;
+    struct problem p;
+
+    (void)version;
+    if (r == NULL) {
+        r = calloc(1, sizeof(*r));
+        if (r == NULL)
+            return MHD_NO;
+        snprintf(r->id, sizeof(r->id), "%llx",
+                 (unsigned long long)atomic_fetch_add(&req_counter, 1));
+        *con_cls = r;
+        problem_init(&p);
+        if (check_framing(conn, &p) != CAIRN_OK) {
+            r->framing_error = true;
+            return send_result(w->app, conn, r->id, CAIRN_ERR_PROTO, NULL, &p, NULL, false) ==
+                           CAIRN_OK
+                       ? MHD_YES
+                       : MHD_NO;
+        }
+        return MHD_YES;
+    }
+    if (r->framing_error)
+        return MHD_NO;
+    if (*upload_data_size > 0) {
+        body_append(r, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    return handle_acme(w, conn, url, method, r);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+             enum MHD_RequestTerminationCode toe)
+{
+    struct req *r = *con_cls;
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    if (r == NULL)
+        return;
+    free(r->body);
+    free(r);
+    *con_cls = NULL;
+}
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char buf[512];
+    (void)cls;
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    buf[strcspn(buf, "\n")] = '\0';
+    log_debug("http", "%s", buf);
+}
+
+static struct MHD_Daemon *
+start_daemon(struct wfe *w, int fd, MHD_AccessHandlerCallback cb,
+             MHD_RequestCompletedCallback done, unsigned threads, const char *cert_pem,
+             const char *key_pem)
+{
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_TLS;
+
+    return MHD_start_daemon(
+        flags, 0, NULL, NULL, cb, w, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)64, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+        MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_NOTIFY_COMPLETED, done, w,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
+        MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_HTTPS_PRIORITIES,
+        "NORMAL:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1", MHD_OPTION_END);
+}
+
+int
+wfe_start(struct app *app, int listen_fd, int mgmt_fd, const char *cert_pem, const char *key_pem,
+          struct wfe **out)
+{
+    struct wfe *w = calloc(1, sizeof(*w));
+
+    if (w == NULL)
+        return CAIRN_ERR_NOMEM;
+    w->app = app;
+    w->acme = start_daemon(w, listen_fd, on_request, on_completed,
+                           (unsigned)(app->cfg->http_threads > 0 ? app->cfg->http_threads : 2),
+                           cert_pem, key_pem);
+    if (w->acme == NULL) {
+        log_err("http", "cannot start the ACME listener");
+        free(w);
+        return CAIRN_ERR_IO;
+    }
+    if (mgmt_fd >= 0) {
+        w->mgmt = start_daemon(w, mgmt_fd, admin_on_request, NULL, 1, cert_pem, key_pem);
+        if (w->mgmt == NULL) {
+            log_err("http", "cannot start the management listener");
+            MHD_stop_daemon(w->acme);
+            free(w);
+            return CAIRN_ERR_IO;
+        }
+    }
+    *out = w;
+    return CAIRN_OK;
+}
+
+void
+wfe_stop(struct wfe *w)
+{
+    if (w == NULL)
+        return;
+    if (w->mgmt)
+        MHD_stop_daemon(w->mgmt);
+    MHD_stop_daemon(w->acme);
+    free(w);
+}
+
+struct app *
+wfe_app(void *cls)
+{
+    return ((struct wfe *)cls)->app;
+}
