@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages cairn needs, only those missing.
+#   scripts/deps.sh build   - compiler, CMake and the libraries
+#   scripts/deps.sh test    - build + cmocka, clients and tools used by the test suites
+set -euo pipefail
+
+build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libssl-dev libjansson-dev
+            libsqlite3-dev libc-ares-dev libcurl4-openssl-dev openssl ca-certificates)
+test_pkgs=(libcmocka-dev python3 python3-cryptography certbot lego uacme pebble
+           util-linux clang)
+
+want=("${build_pkgs[@]}")
+if [ "${1:-build}" = test ]; then
+    want+=("${test_pkgs[@]}")
+fi
+
+missing=()
+for p in "${want[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+        missing+=("$p")
+    fi
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+    exit 0
+fi
+
+echo "cairn: installing missing packages: ${missing[*]}"
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+    SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update
+$SUDO apt-get install -y --no-install-recommends "${missing[@]}"
