@@ -63,8 +63,7 @@ sig_check(X509_REQ *req, EVP_PKEY *key, const struct key_policy *pol, struct pro
 }
 
 static int
-names_add(struct csr_names *nm, enum ident_type t, const char *value, size_t len,
-          struct problem *p)
+names_add(struct csr_names *nm, enum ident_type t, const char *value, size_t len, struct problem *p)
 {
     struct ident id;
 
@@ -110,13 +109,16 @@ san_one(const GENERAL_NAME *gn, struct csr_names *nm, struct problem *p)
             return problem_set(p, PROB_BAD_CSR, "CSR iPAddress SAN does not render");
         return names_add(nm, IDENT_IP, ip, strlen(ip), p);
     case GEN_EMAIL:
-        return problem_set(p, PROB_BAD_CSR, "CSR has an email SAN; only dNSName and iPAddress "
+        return problem_set(p, PROB_BAD_CSR,
+                           "CSR has an email SAN; only dNSName and iPAddress "
                            "are allowed");
     case GEN_URI:
-        return problem_set(p, PROB_BAD_CSR, "CSR has a URI SAN; only dNSName and iPAddress "
+        return problem_set(p, PROB_BAD_CSR,
+                           "CSR has a URI SAN; only dNSName and iPAddress "
                            "are allowed");
     default:
-        return problem_set(p, PROB_BAD_CSR, "CSR has a SAN of a type other than dNSName and "
+        return problem_set(p, PROB_BAD_CSR,
+                           "CSR has a SAN of a type other than dNSName and "
                            "iPAddress");
     }
 }

@@ -39,12 +39,12 @@ struct v6_range {
 /* PROTOCOL.md §5: special-purpose IPv6 ranges refused in CA mode. ::ffff:0:0/96 is refused
  * too, so an IPv4-mapped form cannot smuggle in a refused IPv4 address. */
 static const struct v6_range v6_special[] = {
-    { { 0 }, 128 },                                     /* :: */
+    { { 0 }, 128 },                                              /* :: */
     { { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 }, 128 }, /* ::1 */
-    { { 0xfe, 0x80 }, 10 },                             /* fe80::/10 link local */
-    { { 0xff }, 8 },                                    /* ff00::/8 multicast */
-    { { 0x20, 0x01, 0x0d, 0xb8 }, 32 },                 /* 2001:db8::/32 documentation */
-    { { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff }, 96 }, /* ::ffff:0:0/96 IPv4-mapped */
+    { { 0xfe, 0x80 }, 10 },                                      /* fe80::/10 link local */
+    { { 0xff }, 8 },                                             /* ff00::/8 multicast */
+    { { 0x20, 0x01, 0x0d, 0xb8 }, 32 },                          /* 2001:db8::/32 documentation */
+    { { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff }, 96 },        /* ::ffff:0:0/96 IPv4-mapped */
 };
 
 const char *
@@ -89,20 +89,18 @@ label_check(const char *l, size_t len, const char *name, struct problem *p)
     if (len == 0)
         return problem_set(p, PROB_REJECTED_IDENTIFIER, "%s: empty label", name);
     if (len > CAIRN_MAX_LABEL)
-        return problem_set(p, PROB_REJECTED_IDENTIFIER, "%s: label longer than %d octets",
-                           name, CAIRN_MAX_LABEL);
+        return problem_set(p, PROB_REJECTED_IDENTIFIER, "%s: label longer than %d octets", name,
+                           CAIRN_MAX_LABEL);
     for (size_t i = 0; i < len; i++)
         if (!label_char_ok(l[i]))
             return problem_set(p, PROB_REJECTED_IDENTIFIER,
                                "%s: label has a character outside a-z 0-9 -", name);
     if (l[0] == '-' || l[len - 1] == '-')
-        return problem_set(p, PROB_REJECTED_IDENTIFIER, "%s: label starts or ends with '-'",
-                           name);
+        return problem_set(p, PROB_REJECTED_IDENTIFIER, "%s: label starts or ends with '-'", name);
     if (len >= 4 && l[2] == '-' && l[3] == '-') {
         if (l[0] != 'x' || l[1] != 'n')
             return problem_set(p, PROB_REJECTED_IDENTIFIER,
-                               "%s: label with '--' at positions 3-4 is not an xn-- A-label",
-                               name);
+                               "%s: label with '--' at positions 3-4 is not an xn-- A-label", name);
         if (len == 4)
             return problem_set(p, PROB_REJECTED_IDENTIFIER, "%s: empty xn-- A-label", name);
     }
@@ -167,8 +165,7 @@ dns_labels_check(const char *name, const char *shown, size_t *nlabels, struct pr
 }
 
 static int
-dns_check(const char *value, const struct ident_policy *pol, struct ident *out,
-          struct problem *p)
+dns_check(const char *value, const struct ident_policy *pol, struct ident *out, struct problem *p)
 {
     size_t len = strlen(value), nlabels = 0;
     const char *base;
@@ -192,8 +189,8 @@ dns_check(const char *value, const struct ident_policy *pol, struct ident *out,
     wild = len >= 2 && out->value[0] == '*' && out->value[1] == '.';
     base = wild ? out->value + 2 : out->value;
     if (strlen(base) > CAIRN_MAX_NAME)
-        return problem_set(p, PROB_REJECTED_IDENTIFIER, "%s: longer than %d octets",
-                           out->value, CAIRN_MAX_NAME);
+        return problem_set(p, PROB_REJECTED_IDENTIFIER, "%s: longer than %d octets", out->value,
+                           CAIRN_MAX_NAME);
     if (strchr(base, '*') != NULL)
         return problem_set(p, PROB_REJECTED_IDENTIFIER,
                            "%s: '*' is allowed only as the whole leftmost label", out->value);
@@ -209,8 +206,7 @@ dns_check(const char *value, const struct ident_policy *pol, struct ident *out,
         return problem_set(p, PROB_REJECTED_IDENTIFIER, "%s: more than %d labels", out->value,
                            CAIRN_MAX_LABELS);
     if (pol->ca_mode && is_reserved_name(base))
-        return problem_set(p, PROB_REJECTED_IDENTIFIER, "%s: reserved name (RFC 2606)",
-                           out->value);
+        return problem_set(p, PROB_REJECTED_IDENTIFIER, "%s: reserved name (RFC 2606)", out->value);
     out->type = IDENT_DNS;
     out->wildcard = wild;
     return CAIRN_OK;
@@ -280,8 +276,7 @@ v6_is_special(const uint8_t a[16])
 }
 
 static int
-ip_check(const char *value, const struct ident_policy *pol, struct ident *out,
-         struct problem *p)
+ip_check(const char *value, const struct ident_policy *pol, struct ident *out, struct problem *p)
 {
     uint8_t a[16];
     char canon[INET6_ADDRSTRLEN];
@@ -293,8 +288,7 @@ ip_check(const char *value, const struct ident_policy *pol, struct ident *out,
             return problem_set(p, PROB_REJECTED_IDENTIFIER, "not an IPv6 address");
         if (inet_ntop(AF_INET6, a, canon, sizeof(canon)) == NULL || strcmp(canon, value) != 0)
             return problem_set(p, PROB_REJECTED_IDENTIFIER,
-                               "IPv6 address not in RFC 5952 canonical form (expected %s)",
-                               canon);
+                               "IPv6 address not in RFC 5952 canonical form (expected %s)", canon);
         special = v6_is_special(a);
     } else {
         if (!ipv4_strict(value, a))
@@ -311,14 +305,16 @@ ip_check(const char *value, const struct ident_policy *pol, struct ident *out,
 }
 
 int
-ident_check(const char *type, const char *value, const struct ident_policy *pol,
-            struct ident *out, struct problem *p)
+ident_check(const char *type, const char *value, const struct ident_policy *pol, struct ident *out,
+            struct problem *p)
 {
     enum ident_type t;
 
     if (ident_type_parse(type, &t) != CAIRN_OK)
-        return problem_set(p, PROB_UNSUPPORTED_IDENTIFIER, "identifier type \"%.32s\" is not "
-                           "supported (dns, ip)", type ? type : "");
+        return problem_set(p, PROB_UNSUPPORTED_IDENTIFIER,
+                           "identifier type \"%.32s\" is not "
+                           "supported (dns, ip)",
+                           type ? type : "");
     if (value == NULL)
         return problem_set(p, PROB_REJECTED_IDENTIFIER, "identifier without a value");
     memset(out, 0, sizeof(*out));
@@ -382,8 +378,7 @@ list_collect(const char *const *types, const char *const *values, size_t n,
 
 int
 ident_list_check(const char *const *types, const char *const *values, size_t n,
-                 const struct ident_policy *pol, struct ident *out, size_t *nout,
-                 struct problem *p)
+                 const struct ident_policy *pol, struct ident *out, size_t *nout, struct problem *p)
 {
     size_t k = 0;
     int rc;

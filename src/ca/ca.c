@@ -1,7 +1,7 @@
 /* ca.c - the issuer hierarchy: create it once, load it unchanged afterwards (ARCHITECTURE.md
  * §11). The manifest is written last, so its presence marks a complete hierarchy; files
  * without a manifest, or a manifest naming missing files, are an error for the operator. */
-#include "ca_int.h"
+#include "cairn/ca.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,10 +14,11 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "ca_int.h"
 #include "cairn/log.h"
 #include "cairn/rand.h"
 
-#define MANIFEST "manifest.json"
+#define MANIFEST         "manifest.json"
 #define MANIFEST_VERSION 1
 
 /* File names of one certificate and its key. */
@@ -242,8 +243,7 @@ read_file_logged(const char *dir, const char *name, char **buf, size_t *len)
 static bool
 safe_name(const char *s)
 {
-    return s != NULL && s[0] != '\0' && s[0] != '.' && strchr(s, '/') == NULL &&
-           strlen(s) < 64;
+    return s != NULL && s[0] != '\0' && s[0] != '.' && strchr(s, '/') == NULL && strlen(s) < 64;
 }
 
 static int
@@ -371,7 +371,8 @@ load_hierarchy(struct ca *ca, const char *dir)
     if (json_integer_value(json_object_get(m, "version")) != MANIFEST_VERSION || alg == NULL ||
         (strcmp(alg, "rsa") != 0 && strcmp(alg, "ecdsa") != 0) || !json_is_array(ints) ||
         json_array_size(ints) < 1 || json_array_size(ints) > CA_MAX_CHAIN ||
-        json_integer_value(json_object_get(m, "chainLength")) != (json_int_t)json_array_size(ints)) {
+        json_integer_value(json_object_get(m, "chainLength")) !=
+            (json_int_t)json_array_size(ints)) {
         log_err("ca", "%s/%s: bad version, keyAlgorithm, chainLength or intermediates", dir,
                 MANIFEST);
         goto out;
@@ -432,8 +433,8 @@ ca_open(const struct ca_options *o, struct ca **out)
         rc = load_hierarchy(ca, o->dir);
     } else if (ca_dir_find_stray(o->dir, stray, sizeof(stray))) {
         /* Never regenerate over what may be the only copy of an issuer key. */
-        log_err("ca", "hierarchy in %s is incomplete: %s exists but %s is missing", o->dir,
-                stray, MANIFEST);
+        log_err("ca", "hierarchy in %s is incomplete: %s exists but %s is missing", o->dir, stray,
+                MANIFEST);
         rc = CAIRN_ERR_IO;
     } else {
         rc = create_hierarchy(ca, o);

@@ -17,14 +17,14 @@
 
 #include "cairn/ca.h"
 
-#define CA_MAX_CHAIN 8         /* intermediates between a leaf and the root */
-#define CA_MAX_NAME 40         /* CA name in subjects: keeps every CN within 64 characters */
-#define CA_MAX_FILE (64 * 1024) /* any file of the hierarchy */
-#define CA_SERIAL_LEN 16       /* random serials of CA and listener certificates */
-#define CA_ROOT_DAYS (30 * 365 + 8)
-#define CA_INT_DAYS (10 * 365 + 3)
+#define CA_MAX_CHAIN     8           /* intermediates between a leaf and the root */
+#define CA_MAX_NAME      40          /* CA name in subjects: keeps every CN within 64 characters */
+#define CA_MAX_FILE      (64 * 1024) /* any file of the hierarchy */
+#define CA_SERIAL_LEN    16          /* random serials of CA and listener certificates */
+#define CA_ROOT_DAYS     (30 * 365 + 8)
+#define CA_INT_DAYS      (10 * 365 + 3)
 #define CA_LISTENER_DAYS 365
-#define CA_BACKDATE 60 /* seconds; absorbs small clock differences at relying parties */
+#define CA_BACKDATE      60 /* seconds; absorbs small clock differences at relying parties */
 
 struct ca {
     pthread_mutex_t sign_lock;
@@ -45,8 +45,8 @@ struct ca {
 int ca_dir_prepare(const char *dir) CAIRN_MUST_CHECK;
 int ca_dir_sync(const char *dir) CAIRN_MUST_CHECK;
 bool ca_dir_exists_file(const char *dir, const char *name);
-int ca_file_write(const char *dir, const char *name, const void *buf, size_t len, mode_t mode)
-    CAIRN_MUST_CHECK;
+int ca_file_write(const char *dir, const char *name, const void *buf, size_t len,
+                  mode_t mode) CAIRN_MUST_CHECK;
 /* *buf is NUL-terminated heap memory of *len bytes; the caller wipes (keys) and frees it. */
 int ca_file_read(const char *dir, const char *name, char **buf, size_t *len) CAIRN_MUST_CHECK;
 /* The first file name in dir that looks like part of a hierarchy, or false. */

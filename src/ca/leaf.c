@@ -1,7 +1,5 @@
 /* leaf.c - end-entity certificates: ACME leaves and cairn's own listener certificates
  * (ARCHITECTURE.md §11 "Leaf contents"), plus small certificate utilities. */
-#include "ca_int.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +13,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "ca_int.h"
 #include "cairn/log.h"
 
 struct leaf_spec {
@@ -100,8 +99,7 @@ leaf_fields(X509 *x, X509 *issuer, const struct leaf_spec *s)
         ca_set_validity(x, s->not_before, s->not_after) != CAIRN_OK)
         return CAIRN_ERR_CRYPTO;
     if (s->cn != NULL && X509_NAME_add_entry_by_txt(subj, "CN", MBSTRING_UTF8,
-                                                    (const unsigned char *)s->cn, -1, -1,
-                                                    0) != 1)
+                                                    (const unsigned char *)s->cn, -1, -1, 0) != 1)
         return CAIRN_ERR_CRYPTO;
     return CAIRN_OK;
 }
@@ -154,8 +152,7 @@ leaf_req_check(const struct ca_leaf_req *req)
 
     if (req == NULL || req->serial == NULL || req->serial_len < 16 || req->serial_len > 20 ||
         (req->serial[0] & 0x80) != 0 || req->pubkey == NULL || req->idents == NULL ||
-        req->nidents == 0 || req->nidents > CAIRN_MAX_IDENTS ||
-        req->not_after <= req->not_before)
+        req->nidents == 0 || req->nidents > CAIRN_MAX_IDENTS || req->not_after <= req->not_before)
         return CAIRN_ERR_INVAL;
     for (size_t i = 0; i < req->serial_len; i++)
         nonzero = nonzero || req->serial[i] != 0;
@@ -185,9 +182,12 @@ ca_issue_leaf(struct ca *ca, const struct ca_leaf_req *req, uint8_t **der, size_
     rc = leaf_req_check(req);
     if (rc != CAIRN_OK)
         return rc;
-    s = (struct leaf_spec){ req->serial, req->serial_len, req->pubkey, req->idents,
-                            req->nidents, req->not_before, req->not_after,
-                            req->promote_cn ? promoted_cn(req->idents, req->nidents) : NULL };
+    s = (struct leaf_spec){
+        req->serial,    req->serial_len,
+        req->pubkey,    req->idents,
+        req->nidents,   req->not_before,
+        req->not_after, req->promote_cn ? promoted_cn(req->idents, req->nidents) : NULL
+    };
     rc = leaf_make(ca, &s, &x);
     if (rc != CAIRN_OK)
         return rc;
@@ -264,8 +264,14 @@ listener_build(struct ca *ca, EVP_PKEY *key, const struct ident *ids, size_t n, 
 
     if (rc != CAIRN_OK)
         return rc;
-    s = (struct leaf_spec){ serial, sizeof(serial), key, ids, n, now - CA_BACKDATE,
-                            now + (int64_t)CA_LISTENER_DAYS * 86400, promoted_cn(ids, n) };
+    s = (struct leaf_spec){ serial,
+                            sizeof(serial),
+                            key,
+                            ids,
+                            n,
+                            now - CA_BACKDATE,
+                            now + (int64_t)CA_LISTENER_DAYS * 86400,
+                            promoted_cn(ids, n) };
     rc = leaf_make(ca, &s, &x);
     if (rc != CAIRN_OK)
         return rc;
@@ -331,8 +337,7 @@ ca_cert_serial_if_ours(const struct ca *ca, const uint8_t *der, size_t der_len,
 
     if (x == NULL)
         return CAIRN_ERR_INVAL;
-    if (X509_check_issued(issuer, x) != X509_V_OK ||
-        X509_verify(x, X509_get0_pubkey(issuer)) != 1)
+    if (X509_check_issued(issuer, x) != X509_V_OK || X509_verify(x, X509_get0_pubkey(issuer)) != 1)
         goto out;
     bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
     hex = bn ? BN_bn2hex(bn) : NULL;
@@ -345,8 +350,8 @@ ca_cert_serial_if_ours(const struct ca *ca, const uint8_t *der, size_t der_len,
     if (BN_is_negative(bn) || BN_is_zero(bn) || strlen(digits) > CAIRN_SERIAL_HEX_MAX)
         goto out;
     for (n = 0; digits[n] != '\0'; n++)
-        serial_hex[n] = (char)(digits[n] >= 'A' && digits[n] <= 'F' ? digits[n] + ('a' - 'A')
-                                                                    : digits[n]);
+        serial_hex[n] =
+            (char)(digits[n] >= 'A' && digits[n] <= 'F' ? digits[n] + ('a' - 'A') : digits[n]);
     serial_hex[n] = '\0';
     rc = CAIRN_OK;
 out:

@@ -1,6 +1,4 @@
 /* statedir.c - the CA directory: atomic writes (tmp + fsync + rename), bounded reads. */
-#include "ca_int.h"
-
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -12,9 +10,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-
 #include <openssl/crypto.h>
 
+#include "ca_int.h"
 #include "cairn/log.h"
 
 static int

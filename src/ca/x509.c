@@ -1,7 +1,5 @@
 /* x509.c - small X.509 building blocks for the hierarchy, leaves and listener certificates.
  * OpenSSL 3 non-deprecated APIs only. */
-#include "ca_int.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +11,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "ca_int.h"
 #include "cairn/log.h"
 #include "cairn/rand.h"
 

@@ -1,7 +1,12 @@
 /* test_ca.c - the issuer hierarchy, leaf issuance and certificate utilities. */
+/* cmocka.h needs these before it, in this order. */
+/* clang-format off */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <cmocka.h>
+/* clang-format on */
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +16,6 @@
 
 #include <sys/stat.h>
 
-#include <cmocka.h>
 #include <dirent.h>
 #include <openssl/bn.h>
 #include <openssl/err.h>
@@ -49,8 +53,9 @@ rm_tree(const char *dir)
 static int
 open_ca(struct fixture *f, bool rsa, int chain_length)
 {
-    struct ca_options o = { .dir = f->dir, .rsa = rsa, .chain_length = chain_length,
-                            .name = "cairn" };
+    struct ca_options o = {
+        .dir = f->dir, .rsa = rsa, .chain_length = chain_length, .name = "cairn"
+    };
     return ca_open(&o, &f->ca);
 }
 
@@ -111,8 +116,7 @@ pem_to_x509(const char *pem)
     return x;
 }
 
-static STACK_OF(X509) *
-pem_to_stack(const char *pem)
+static STACK_OF(X509) * pem_to_stack(const char *pem)
 {
     BIO *b = BIO_new_mem_buf(pem, -1);
     STACK_OF(X509) *sk = sk_X509_new_null();
@@ -187,8 +191,8 @@ assert_subject(const char *pem, const char *prefix)
     size_t plen = strlen(prefix);
 
     assert_non_null(x);
-    assert_true(X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn,
-                                          sizeof(cn)) > 0);
+    assert_true(
+        X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn, sizeof(cn)) > 0);
     assert_int_equal(strncmp(cn, prefix, plen), 0);
     assert_int_equal(strlen(cn), plen + 6); /* 6 hex characters */
     assert_int_equal(strspn(cn + plen, "0123456789abcdef"), 6);
@@ -307,8 +311,8 @@ static X509 *
 issue(struct ca *ca, EVP_PKEY *key, const struct ident *ids, size_t n, bool cn, int *rc_out)
 {
     int64_t now = (int64_t)time(NULL);
-    struct ca_leaf_req req = { serial20, sizeof(serial20), key, ids, n, now - 60,
-                               now + 90 * 86400, cn };
+    struct ca_leaf_req req = { serial20, sizeof(serial20), key, ids, n,
+                               now - 60, now + 90 * 86400, cn };
     uint8_t *der = NULL;
     size_t len = 0;
     const unsigned char *q;
@@ -419,8 +423,8 @@ test_issue_leaf(void **state)
 
     x = issue(f->ca, key, leaf_ids, 4, true, &rc);
     assert_int_equal(rc, CAIRN_OK);
-    assert_true(X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn,
-                                          sizeof(cn)) > 0);
+    assert_true(
+        X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn, sizeof(cn)) > 0);
     assert_string_equal(cn, "www.example.org");
     assert_false(ext_critical(x, NID_subject_alt_name));
     X509_free(x);
@@ -568,7 +572,7 @@ test_chain_length_3(void **state)
 {
     struct fixture *f = *state;
     EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-    STACK_OF(X509) *chain;
+    STACK_OF(X509) * chain;
     X509 *x, *root;
     int rc;
 
@@ -576,8 +580,8 @@ test_chain_length_3(void **state)
     assert_int_equal(access(path_of(f, "int-3.key.pem"), F_OK), 0);
     assert_int_equal(count_blocks(ca_chain_pem(f->ca)), 3);
     /* The chain starts with the issuer and ends with the one under the root. */
-    assert_int_equal(strncmp(ca_chain_pem(f->ca), ca_issuer_pem(f->ca),
-                             strlen(ca_issuer_pem(f->ca))), 0);
+    assert_int_equal(
+        strncmp(ca_chain_pem(f->ca), ca_issuer_pem(f->ca), strlen(ca_issuer_pem(f->ca))), 0);
     chain = pem_to_stack(ca_chain_pem(f->ca));
     root = pem_to_x509(ca_root_pem(f->ca));
     assert_int_equal(X509_check_issued(root, sk_X509_value(chain, 2)), X509_V_OK);

@@ -1,14 +1,18 @@
 /* test_csr.c - finalize-time CSR checks (PROTOCOL.md §5 "CSR", case F06). CSRs are built
  * here with OpenSSL so each rule gets a passing and a failing request. */
+/* cmocka.h needs these before it, in this order. */
+/* clang-format off */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <cmocka.h>
+/* clang-format on */
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -57,8 +61,7 @@ build_req(EVP_PKEY *key, const char *cn, const char *sans)
     if (cn != NULL) {
         snprintf(buf, sizeof(buf), "%s", cn);
         for (tok = strtok_r(buf, ";", &save); tok; tok = strtok_r(NULL, ";", &save))
-            X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (unsigned char *)tok, -1, -1,
-                                       0);
+            X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (unsigned char *)tok, -1, -1, 0);
     }
     X509_REQ_set_pubkey(req, key);
     if (sans != NULL) {
@@ -98,8 +101,8 @@ make_csr(EVP_PKEY *key, const char *cn, const char *sans, const EVP_MD *md, uint
 
 /* Runs csr_check; returns the rc and leaves the problem in *p (caller cleans up). */
 static int
-run(const uint8_t *der, size_t len, const struct ident *ids, size_t n,
-    const struct key_policy *pol, struct problem *p)
+run(const uint8_t *der, size_t len, const struct ident *ids, size_t n, const struct key_policy *pol,
+    struct problem *p)
 {
     struct csr c = { NULL };
     int rc;
@@ -130,8 +133,7 @@ expect_ok(EVP_PKEY *key, const char *cn, const char *sans, const EVP_MD *md,
 
 /* Expects badCSR with a detail containing want (NULL: any). */
 static void
-expect_bad_der(const uint8_t *der, size_t len, const struct ident *ids, size_t n,
-               const char *want)
+expect_bad_der(const uint8_t *der, size_t len, const struct ident *ids, size_t n, const char *want)
 {
     struct problem p;
 
@@ -190,8 +192,7 @@ test_case_and_duplicates(void **state)
               "DNS:A.Example.COM,DNS:a.example.com,DNS:b.example.com,DNS:B.EXAMPLE.COM",
               EVP_sha256(), order_ab, 2, &csr_pol);
     /* The CN alone may carry a name. */
-    expect_ok(ec_key, "b.example.com", "DNS:a.example.com", EVP_sha256(), order_ab, 2,
-              &csr_pol);
+    expect_ok(ec_key, "b.example.com", "DNS:a.example.com", EVP_sha256(), order_ab, 2, &csr_pol);
 }
 
 /* F06: missing name, extra name, CN outside the order. */
@@ -260,11 +261,11 @@ test_ip_names(void **state)
     };
 
     (void)state;
-    expect_ok(ec_key, NULL, "IP:10.0.0.1,IP:2001:DB8:0::1,DNS:a.example.com", EVP_sha256(), ips,
-              3, &csr_pol);
+    expect_ok(ec_key, NULL, "IP:10.0.0.1,IP:2001:DB8:0::1,DNS:a.example.com", EVP_sha256(), ips, 3,
+              &csr_pol);
     /* An IP address as dNSName is not the ip identifier. */
-    expect_bad(ec_key, NULL, "DNS:10.0.0.1,IP:2001:db8::1,DNS:a.example.com", EVP_sha256(), ips,
-               3, NULL);
+    expect_bad(ec_key, NULL, "DNS:10.0.0.1,IP:2001:db8::1,DNS:a.example.com", EVP_sha256(), ips, 3,
+               NULL);
     /* CN never an IP. */
     expect_bad(ec_key, "10.0.0.1", "IP:10.0.0.1,IP:2001:db8::1,DNS:a.example.com", EVP_sha256(),
                ips, 3, "IP address");
@@ -279,8 +280,8 @@ test_other_sans(void **state)
     expect_ok(ec_key, NULL, "DNS:a.example.com", EVP_sha256(), one, 1, &csr_pol);
     expect_bad(ec_key, NULL, "DNS:a.example.com,email:me@a.example.com", EVP_sha256(), one, 1,
                "email");
-    expect_bad(ec_key, NULL, "DNS:a.example.com,URI:https://a.example.com/", EVP_sha256(), one,
-               1, "URI");
+    expect_bad(ec_key, NULL, "DNS:a.example.com,URI:https://a.example.com/", EVP_sha256(), one, 1,
+               "URI");
     expect_bad(ec_key, NULL, "DNS:a.example.com,RID:1.2.3.4", EVP_sha256(), one, 1, "SAN");
     expect_bad(ec_key, "a.example.com;a.example.com", NULL, EVP_sha256(), one, 1,
                "more than one CN");

@@ -1,12 +1,15 @@
 /* test_ident.c - identifier syntax and policy (PROTOCOL.md §5, cases O02/O04/O06/O10/O14/O16). */
+/* cmocka.h needs these before it, in this order. */
+/* clang-format off */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <cmocka.h>
+/* clang-format on */
+
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-
-#include <cmocka.h>
 
 #include "cairn/ident.h"
 
@@ -43,8 +46,7 @@ expect_ok(const char *type, const char *value, const struct ident_policy *pol,
 }
 
 static void
-expect_bad(const char *type, const char *value, const struct ident_policy *pol,
-           enum prob_type want)
+expect_bad(const char *type, const char *value, const struct ident_policy *pol, enum prob_type want)
 {
     struct ident id;
     enum prob_type t;
@@ -134,7 +136,10 @@ test_dns_bad(void **state)
     expect_bad("dns", NULL, &test_pol, rej);
     expect_bad("dns", "a_b.example.com", &test_pol, rej);
     expect_bad("dns", "a b.example.com", &test_pol, rej);
-    expect_bad("dns", "b\xc3\xbc" "cher.example", &test_pol, rej); /* U-label */
+    expect_bad("dns",
+               "b\xc3\xbc"
+               "cher.example",
+               &test_pol, rej); /* U-label */
     expect_bad("dns", "ab--cd.example", &test_pol, rej);
     expect_bad("dns", "xn--.example", &test_pol, rej);
     expect_ok("dns", "ab-cd.example", &test_pol, "ab-cd.example");
@@ -180,7 +185,7 @@ test_reserved_names(void **state)
 {
     static const char *const names[] = {
         "example.com", "www.example.com", "example.net", "a.example.org", "foo.example",
-        "a.test", "host.invalid", "x.localhost", "*.example.com",
+        "a.test",      "host.invalid",    "x.localhost", "*.example.com",
     };
 
     (void)state;
@@ -228,12 +233,12 @@ test_ipv6(void **state)
     expect_ok("ip", "::1", &test_pol, "::1");
     expect_bad("ip", "2606:4700:0:0:0:0:0:1111", &test_pol, rej); /* not compressed */
     expect_bad("ip", "2606:4700::1111:0:0:0:0:1", &test_pol, rej);
-    expect_bad("ip", "2606:4700::ABCD", &test_pol, rej);            /* upper case */
-    expect_bad("ip", "2606:4700:0000::1", &test_pol, rej);          /* leading zeros */
+    expect_bad("ip", "2606:4700::ABCD", &test_pol, rej);   /* upper case */
+    expect_bad("ip", "2606:4700:0000::1", &test_pol, rej); /* leading zeros */
     /* Equal zero runs: the first one is compressed (RFC 5952 §4.2.3). */
     expect_ok("ip", "2001:db8::1:0:0:1", &test_pol, "2001:db8::1:0:0:1");
     expect_bad("ip", "2001:db8:0:0:1::1", &test_pol, rej);
-    expect_bad("ip", "2001:db8::0:1:0:0:1", &test_pol, rej);        /* 1-field "::" */
+    expect_bad("ip", "2001:db8::0:1:0:0:1", &test_pol, rej); /* 1-field "::" */
     expect_bad("ip", "fe80::1%eth0", &test_pol, rej);
     expect_bad("ip", "2001:db8::/32", &test_pol, rej);
     expect_bad("ip", "[2001:db8::1]", &test_pol, rej);
@@ -245,15 +250,30 @@ static void
 test_ip_ca_mode(void **state)
 {
     static const char *const special[] = {
-        "0.1.2.3", "127.0.0.1", "169.254.1.1", "192.0.2.1", "198.18.0.1", "198.19.255.255",
-        "198.51.100.7", "203.0.113.9", "224.0.0.1", "239.1.1.1", "240.0.0.1",
-        "255.255.255.255", "::", "::1", "fe80::1", "febf::1", "ff02::1", "2001:db8::1",
+        "0.1.2.3",
+        "127.0.0.1",
+        "169.254.1.1",
+        "192.0.2.1",
+        "198.18.0.1",
+        "198.19.255.255",
+        "198.51.100.7",
+        "203.0.113.9",
+        "224.0.0.1",
+        "239.1.1.1",
+        "240.0.0.1",
+        "255.255.255.255",
+        "::",
+        "::1",
+        "fe80::1",
+        "febf::1",
+        "ff02::1",
+        "2001:db8::1",
         "::ffff:127.0.0.1",
     };
     static const char *const allowed[] = {
-        "93.184.216.34", "10.0.0.1", "172.16.5.4", "192.168.1.1", "100.64.0.1", "198.20.0.1",
-        "223.255.255.255", "169.253.1.1", "fc00::1", "fd12:3456::1", "2606:4700::1111",
-        "fec0::1", "2001:db9::1",
+        "93.184.216.34",   "10.0.0.1",        "172.16.5.4",  "192.168.1.1", "100.64.0.1",
+        "198.20.0.1",      "223.255.255.255", "169.253.1.1", "fc00::1",     "fd12:3456::1",
+        "2606:4700::1111", "fec0::1",         "2001:db9::1",
     };
 
     (void)state;
@@ -266,8 +286,8 @@ test_ip_ca_mode(void **state)
 }
 
 static int
-list(const char *const *types, const char *const *values, size_t n,
-     const struct ident_policy *pol, struct ident *out, size_t *nout, struct problem *p)
+list(const char *const *types, const char *const *values, size_t n, const struct ident_policy *pol,
+     struct ident *out, size_t *nout, struct problem *p)
 {
     problem_init(p);
     return ident_list_check(types, values, n, pol, out, nout, p);
@@ -354,8 +374,7 @@ test_list_subproblems(void **state)
     problem_cleanup(&p);
 
     /* One bad identifier: its type at the top, the detail names it. */
-    assert_int_equal(list(mixed_t + 1, mixed_v + 1, 1, &test_pol, out, &n, &p),
-                     CAIRN_ERR_PROTO);
+    assert_int_equal(list(mixed_t + 1, mixed_v + 1, 1, &test_pol, out, &n, &p), CAIRN_ERR_PROTO);
     assert_int_equal(p.type, PROB_UNSUPPORTED_IDENTIFIER);
     assert_int_equal(p.nsub, 1);
     problem_cleanup(&p);
