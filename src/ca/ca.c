@@ -388,7 +388,8 @@ load_hierarchy(struct ca *ca, const char *dir)
         rc = derive_pems(ca);
     fp = json_string_value(json_object_get(m, "rootFingerprint"));
     if (rc == CAIRN_OK && fp != NULL && strcmp(fp, ca->fingerprint) != 0) {
-        log_err("ca", "%s/root.crt.pem does not have the fingerprint in %s", dir, MANIFEST);
+        log_err("ca", "%s: the root certificate does not match rootFingerprint in %s", dir,
+                MANIFEST);
         rc = CAIRN_ERR_IO;
     }
 out:

@@ -156,7 +156,21 @@ leaf_req_check(const struct ca_leaf_req *req)
         return CAIRN_ERR_INVAL;
     for (size_t i = 0; i < req->serial_len; i++)
         nonzero = nonzero || req->serial[i] != 0;
-    return nonzero ? CAIRN_OK : CAIRN_ERR_INVAL;
+    if (!nonzero)
+        return CAIRN_ERR_INVAL;
+    for (size_t i = 0; i < req->nidents; i++) {
+        const struct ident *id = &req->idents[i];
+        uint8_t a[16];
+
+        if (id->value[0] == '\0' || memchr(id->value, '\0', sizeof(id->value)) == NULL)
+            return CAIRN_ERR_INVAL;
+        if (id->type == IDENT_IP && inet_pton(AF_INET, id->value, a) != 1 &&
+            inet_pton(AF_INET6, id->value, a) != 1)
+            return CAIRN_ERR_INVAL;
+        if (id->type != IDENT_IP && id->type != IDENT_DNS)
+            return CAIRN_ERR_INVAL;
+    }
+    return CAIRN_OK;
 }
 
 /* The first DNS name of at most 64 characters (RFC 5280 ub-common-name), or NULL. */

@@ -441,6 +441,7 @@ test_issue_leaf_bad_requests(void **state)
 {
     struct fixture *f = *state;
     EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    static const struct ident bad_ip = { IDENT_IP, false, "10.0.0.256" };
     uint8_t neg[16] = { 0x80, 1 }, zero[16] = { 0 };
     int64_t now = (int64_t)time(NULL);
     struct ca_leaf_req req = { serial20, 20, key, leaf_ids, 1, now, now + 3600, false };
@@ -462,6 +463,9 @@ test_issue_leaf_bad_requests(void **state)
     assert_int_equal(ca_issue_leaf(f->ca, &req, &der, &len), CAIRN_ERR_INVAL);
     req.not_after = now + 3600;
     req.nidents = 0;
+    assert_int_equal(ca_issue_leaf(f->ca, &req, &der, &len), CAIRN_ERR_INVAL);
+    req.idents = &bad_ip;
+    req.nidents = 1;
     assert_int_equal(ca_issue_leaf(f->ca, &req, &der, &len), CAIRN_ERR_INVAL);
     assert_null(der);
     EVP_PKEY_free(key);
