@@ -13,7 +13,8 @@
 enum ident_type { IDENT_DNS = 0, IDENT_IP, IDENT__MAX };
 
 /* A normalised identifier. For an order, value keeps a leading "*." of a wildcard; for an
- * authorization the "*." is stripped and wildcard is set. */
+ * authorization the "*." is stripped and wildcard is set. ident_check() and
+ * ident_list_check() return the order form with wildcard also set for "*." names. */
 struct ident {
     enum ident_type type;
     bool wildcard;

@@ -1,0 +1,305 @@
+/* csr.c - finalize-time CSR checks (PROTOCOL.md §5 "CSR"). Every refusal is badCSR. */
+#include "cairn/csr.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+/* Names found in a CSR: SANs plus the CN, lower-cased, de-duplicated. */
+struct csr_names {
+    struct ident *v;
+    size_t n;
+    size_t cap;
+};
+
+static bool
+sig_alg_allowed(int nid, const struct key_policy *pol)
+{
+    switch (nid) {
+    case NID_sha256WithRSAEncryption:
+    case NID_sha384WithRSAEncryption:
+    case NID_sha512WithRSAEncryption:
+    case NID_ecdsa_with_SHA256:
+    case NID_ecdsa_with_SHA384:
+    case NID_ecdsa_with_SHA512:
+        return true;
+    case NID_ED25519:
+        return pol->allow_ed25519;
+    default:
+        return false; /* SHA-1, MD5, DSA, RSA-PSS and anything unknown */
+    }
+}
+
+static int
+sig_check(X509_REQ *req, EVP_PKEY *key, const struct key_policy *pol, struct problem *p)
+{
+    const ASN1_BIT_STRING *sig = NULL;
+    const X509_ALGOR *alg = NULL;
+    const ASN1_OBJECT *obj = NULL;
+    int nid, md_nid = NID_undef, pk_nid = NID_undef;
+
+    X509_REQ_get0_signature(req, &sig, &alg);
+    X509_ALGOR_get0(&obj, NULL, NULL, alg);
+    nid = OBJ_obj2nid(obj);
+    if (!sig_alg_allowed(nid, pol))
+        return problem_set(p, PROB_BAD_CSR, "CSR signature algorithm %s is not accepted",
+                           nid == NID_undef ? "(unknown)" : OBJ_nid2sn(nid));
+    /* The algorithm must belong to the key type, not merely verify by accident. */
+    if (!OBJ_find_sigid_algs(nid, &md_nid, &pk_nid) || pk_nid != EVP_PKEY_get_base_id(key))
+        return problem_set(p, PROB_BAD_CSR, "CSR signature algorithm does not fit its key");
+    if (X509_REQ_verify(req, key) != 1) {
+        ERR_clear_error();
+        return problem_set(p, PROB_BAD_CSR, "CSR signature does not verify");
+    }
+    return CAIRN_OK;
+}
+
+static int
+names_add(struct csr_names *nm, enum ident_type t, const char *value, size_t len, struct problem *p)
+{
+    struct ident id;
+
+    if (len == 0 || len > CAIRN_MAX_IDENT_VALUE || memchr(value, '\0', len) != NULL)
+        return problem_set(p, PROB_BAD_CSR, "CSR holds an empty, overlong or NUL-bearing name");
+    memset(&id, 0, sizeof(id));
+    id.type = t;
+    for (size_t i = 0; i < len; i++) {
+        char c = value[i];
+        id.value[i] = (char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+    }
+    id.wildcard = t == IDENT_DNS && len >= 2 && id.value[0] == '*' && id.value[1] == '.';
+    for (size_t i = 0; i < nm->n; i++)
+        if (nm->v[i].type == t && strcmp(nm->v[i].value, id.value) == 0)
+            return CAIRN_OK;
+    if (nm->n == nm->cap)
+        return problem_set(p, PROB_BAD_CSR, "CSR has more than %d names", CAIRN_MAX_CSR_SANS);
+    nm->v[nm->n++] = id;
+    return CAIRN_OK;
+}
+
+static int
+san_one(const GENERAL_NAME *gn, struct csr_names *nm, struct problem *p)
+{
+    char ip[INET6_ADDRSTRLEN];
+    const ASN1_STRING *s;
+    int af;
+
+    switch (gn->type) {
+    case GEN_DNS:
+        s = gn->d.dNSName;
+        return names_add(nm, IDENT_DNS, (const char *)ASN1_STRING_get0_data(s),
+                         (size_t)ASN1_STRING_length(s), p);
+    case GEN_IPADD:
+        s = gn->d.iPAddress;
+        if (ASN1_STRING_length(s) == 4)
+            af = AF_INET;
+        else if (ASN1_STRING_length(s) == 16)
+            af = AF_INET6;
+        else
+            return problem_set(p, PROB_BAD_CSR, "CSR iPAddress SAN of bad length");
+        if (inet_ntop(af, ASN1_STRING_get0_data(s), ip, sizeof(ip)) == NULL)
+            return problem_set(p, PROB_BAD_CSR, "CSR iPAddress SAN does not render");
+        return names_add(nm, IDENT_IP, ip, strlen(ip), p);
+    case GEN_EMAIL:
+        return problem_set(p, PROB_BAD_CSR,
+                           "CSR has an email SAN; only dNSName and iPAddress "
+                           "are allowed");
+    case GEN_URI:
+        return problem_set(p, PROB_BAD_CSR,
+                           "CSR has a URI SAN; only dNSName and iPAddress "
+                           "are allowed");
+    default:
+        return problem_set(p, PROB_BAD_CSR,
+                           "CSR has a SAN of a type other than dNSName and "
+                           "iPAddress");
+    }
+}
+
+static int
+sans_collect(X509_REQ *req, struct csr_names *nm, struct problem *p)
+{
+    STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(req);
+    GENERAL_NAMES *gens = NULL;
+    int rc = CAIRN_OK, idx, crit = 0;
+
+    if (exts == NULL)
+        return CAIRN_OK;
+    idx = X509v3_get_ext_by_NID(exts, NID_subject_alt_name, -1);
+    if (idx >= 0 && X509v3_get_ext_by_NID(exts, NID_subject_alt_name, idx) >= 0) {
+        rc = problem_set(p, PROB_BAD_CSR, "CSR requests subjectAltName twice");
+        goto out;
+    }
+    if (idx < 0)
+        goto out;
+    gens = X509V3_get_d2i(exts, NID_subject_alt_name, &crit, NULL);
+    if (gens == NULL) {
+        rc = problem_set(p, PROB_BAD_CSR, "CSR subjectAltName does not parse");
+        goto out;
+    }
+    if (sk_GENERAL_NAME_num(gens) > CAIRN_MAX_CSR_SANS) {
+        rc = problem_set(p, PROB_BAD_CSR, "CSR has more than %d SANs", CAIRN_MAX_CSR_SANS);
+        goto out;
+    }
+    for (int i = 0; i < sk_GENERAL_NAME_num(gens) && rc == CAIRN_OK; i++)
+        rc = san_one(sk_GENERAL_NAME_value(gens, i), nm, p);
+out:
+    GENERAL_NAMES_free(gens);
+    sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+    ERR_clear_error();
+    return rc;
+}
+
+static bool
+order_has(const struct ident *idents, size_t n, enum ident_type t, const char *v)
+{
+    for (size_t i = 0; i < n; i++)
+        if (idents[i].type == t && strcmp(idents[i].value, v) == 0)
+            return true;
+    return false;
+}
+
+/* The CN is optional; when present it must be one of the order's DNS names (never an IP). */
+static int
+cn_collect(X509_REQ *req, const struct ident *idents, size_t n, struct csr_names *nm,
+           struct problem *p)
+{
+    const X509_NAME *subj = X509_REQ_get_subject_name(req);
+    unsigned char *utf8 = NULL;
+    int idx, len, rc;
+    char cn[CAIRN_MAX_IDENT_VALUE + 1];
+
+    idx = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
+    if (idx < 0)
+        return CAIRN_OK;
+    if (X509_NAME_get_index_by_NID(subj, NID_commonName, idx) >= 0)
+        return problem_set(p, PROB_BAD_CSR, "CSR subject has more than one CN");
+    len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx)));
+    if (len <= 0 || (size_t)len > CAIRN_MAX_IDENT_VALUE || memchr(utf8, '\0', (size_t)len)) {
+        OPENSSL_free(utf8);
+        return problem_set(p, PROB_BAD_CSR, "CSR CN is empty, overlong or not a name");
+    }
+    for (int i = 0; i < len; i++)
+        cn[i] = (char)(utf8[i] >= 'A' && utf8[i] <= 'Z' ? utf8[i] + ('a' - 'A') : utf8[i]);
+    cn[len] = '\0';
+    OPENSSL_free(utf8);
+    if (order_has(idents, n, IDENT_IP, cn))
+        return problem_set(p, PROB_BAD_CSR, "CSR CN %s is an IP address", cn);
+    if (!order_has(idents, n, IDENT_DNS, cn))
+        return problem_set(p, PROB_BAD_CSR, "CSR CN %s is not one of the order's names", cn);
+    rc = names_add(nm, IDENT_DNS, cn, strlen(cn), p);
+    return rc;
+}
+
+/* D6: the CSR's names equal the order's exactly; one subproblem per offending name. */
+static int
+names_match(const struct csr_names *nm, const struct ident *idents, size_t n, struct problem *p)
+{
+    int rc;
+
+    for (size_t i = 0; i < nm->n; i++) {
+        if (order_has(idents, n, nm->v[i].type, nm->v[i].value))
+            continue;
+        rc = problem_add_sub(p, PROB_BAD_CSR, ident_type_name(nm->v[i].type), nm->v[i].value,
+                             "CSR names %s, which the order does not", nm->v[i].value);
+        if (rc != CAIRN_OK)
+            return rc;
+    }
+    for (size_t i = 0; i < n; i++) {
+        bool found = false;
+
+        for (size_t j = 0; j < nm->n && !found; j++)
+            found = nm->v[j].type == idents[i].type && strcmp(nm->v[j].value, idents[i].value) == 0;
+        if (found)
+            continue;
+        rc = problem_add_sub(p, PROB_BAD_CSR, ident_type_name(idents[i].type), idents[i].value,
+                             "CSR is missing %s", idents[i].value);
+        if (rc != CAIRN_OK)
+            return rc;
+    }
+    if (p->nsub == 0)
+        return CAIRN_OK;
+    /* The detail names the first offending name; the subproblems list all of them. */
+    char detail[CAIRN_PROBLEM_DETAIL];
+
+    if (p->nsub == 1)
+        snprintf(detail, sizeof(detail), "CSR names do not match the order: %.200s",
+                 p->sub[0].detail);
+    else
+        snprintf(detail, sizeof(detail),
+                 "CSR names do not match the order: %.150s (and %zu more in subproblems)",
+                 p->sub[0].detail, p->nsub - 1);
+    return problem_from_subs(p, detail);
+}
+
+static int
+csr_names_check(X509_REQ *req, const struct ident *idents, size_t n, struct problem *p)
+{
+    struct csr_names nm = { NULL, 0, CAIRN_MAX_CSR_SANS + 1 };
+    int rc;
+
+    nm.v = calloc(nm.cap, sizeof(*nm.v));
+    if (nm.v == NULL)
+        return CAIRN_ERR_NOMEM;
+    rc = sans_collect(req, &nm, p);
+    if (rc == CAIRN_OK)
+        rc = cn_collect(req, idents, n, &nm, p);
+    if (rc == CAIRN_OK)
+        rc = names_match(&nm, idents, n, p);
+    free(nm.v);
+    return rc;
+}
+
+int
+csr_check(const uint8_t *der, size_t der_len, const struct ident *idents, size_t nidents,
+          const struct key_policy *pol, struct csr *out, struct problem *p)
+{
+    const unsigned char *q = der;
+    X509_REQ *req = NULL;
+    EVP_PKEY *key = NULL;
+    int rc = CAIRN_ERR_PROTO;
+
+    out->key = NULL;
+    if (der == NULL || der_len == 0 || der_len > CAIRN_MAX_CSR_DER)
+        return problem_set(p, PROB_BAD_CSR, "CSR size %zu out of range", der_len);
+    req = d2i_X509_REQ(NULL, &q, (long)der_len);
+    if (req == NULL || q != der + der_len) { /* trailing bytes are refused */
+        problem_set(p, PROB_BAD_CSR, "CSR is not exactly one DER PKCS#10 request");
+        goto out;
+    }
+    key = X509_REQ_get_pubkey(req);
+    if (key == NULL) {
+        problem_set(p, PROB_BAD_CSR, "CSR public key does not parse");
+        goto out;
+    }
+    rc = sig_check(req, key, pol, p);
+    if (rc == CAIRN_OK)
+        rc = key_policy_check(key, pol, PROB_BAD_CSR, p);
+    if (rc == CAIRN_OK)
+        rc = csr_names_check(req, idents, nidents, p);
+    if (rc == CAIRN_OK) {
+        out->key = key;
+        key = NULL;
+    }
+out:
+    ERR_clear_error();
+    EVP_PKEY_free(key);
+    X509_REQ_free(req);
+    return rc;
+}
+
+void
+csr_cleanup(struct csr *c)
+{
+    if (c == NULL)
+        return;
+    EVP_PKEY_free(c->key);
+    c->key = NULL;
+}
