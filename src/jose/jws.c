@@ -109,8 +109,9 @@ jws_check_shape(const json_t *obj, const json_t **prot, const json_t **payload,
         return problem_set(p, PROB_MALFORMED, "JWS \"protected\" must be a string");
     if (!json_is_string(*payload))
         return problem_set(p, PROB_MALFORMED, "JWS \"payload\" must be a string");
-    if (!json_is_string(*sig) || json_string_length(*sig) == 0)
-        return problem_set(p, PROB_MALFORMED, "JWS \"signature\" must be a non-empty string");
+    /* an empty signature is refused after the alg check; see jws_parse_rules() */
+    if (!json_is_string(*sig))
+        return problem_set(p, PROB_MALFORMED, "JWS \"signature\" must be a string");
     return CAIRN_OK;
 }
 
@@ -289,6 +290,11 @@ jws_parse_rules(const json_t *obj, enum jws_kind kind, struct jws *out, struct p
         rc = jws_check_names(out->header, p);
     if (rc == CAIRN_OK)
         rc = jws_check_alg(out, p);
+    /* Rule 3's non-empty signature, checked only now so that an unsigned alg "none" JWS
+     * (RFC 7515 §A.5: empty signature) is answered badSignatureAlgorithm, as case J09
+     * demands; every other empty signature stays malformed. */
+    if (rc == CAIRN_OK && out->sig_len == 0)
+        rc = problem_set(p, PROB_MALFORMED, "JWS \"signature\" must not be empty");
     if (rc == CAIRN_OK)
         rc = jws_check_key_ref(out, kind, p);
     if (rc == CAIRN_OK)
