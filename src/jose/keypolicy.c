@@ -5,6 +5,115 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
+
+/* Boulder (goodkey) refuses moduli with a factor below 752, after the Debian weak-key and
+ * ROCA studies: such a factor means a broken generator, and it costs almost nothing to test. */
+#define KEYPOL_SMALL_PRIME_BOUND 752
+/* Fermat rounds: Fermat's method needs about (p - q)^2 / (8 sqrt(n)) steps, so 100 rounds
+ * catch primes closer than about 28 * n^(1/4) (Boulder uses the same count). */
+#define KEYPOL_FERMAT_ROUNDS 100
+
+/* Returns 1 when n has a prime factor below KEYPOL_SMALL_PRIME_BOUND, 0 when not, -1 on an
+ * OpenSSL failure. Primes come from a sieve; trial division by a word is cheap. */
+static int
+rsa_has_small_factor(const BIGNUM *n)
+{
+    unsigned char composite[KEYPOL_SMALL_PRIME_BOUND];
+
+    memset(composite, 0, sizeof(composite));
+    for (unsigned q = 2; q < KEYPOL_SMALL_PRIME_BOUND; q++) {
+        BN_ULONG r;
+
+        if (composite[q])
+            continue;
+        for (unsigned m = q * q; m < KEYPOL_SMALL_PRIME_BOUND; m += q)
+            composite[m] = 1;
+        r = BN_mod_word(n, (BN_ULONG)q);
+        if (r == (BN_ULONG)-1)
+            return -1;
+        if (r == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* r = floor(sqrt(n)) for n > 0, by Newton's iteration from a power of two above the root. */
+static int
+bn_isqrt(BIGNUM *r, const BIGNUM *n, BN_CTX *ctx)
+{
+    BIGNUM *y = BN_CTX_get(ctx);
+
+    if (y == NULL || !BN_set_word(r, 0) || !BN_set_bit(r, (BN_num_bits(n) + 1) / 2))
+        return 0;
+    for (;;) {
+        if (!BN_div(y, NULL, n, r, ctx) || !BN_add(y, y, r) || !BN_rshift1(y, y))
+            return 0;
+        if (BN_cmp(y, r) >= 0)
+            return 1;
+        if (!BN_copy(r, y))
+            return 0;
+    }
+}
+
+/* Fermat's method: n = a^2 - b^2 = (a + b)(a - b). Trying a = ceil(sqrt(n)) upwards finds
+ * b quickly when the two primes are close. Returns 1 when factored, 0 when not, -1 on error. */
+static int
+rsa_has_close_primes(const BIGNUM *n)
+{
+    BN_CTX *ctx = BN_CTX_new();
+    BIGNUM *a, *b2, *s;
+    int rc = -1;
+
+    if (ctx == NULL)
+        return -1;
+    BN_CTX_start(ctx);
+    a = BN_CTX_get(ctx);
+    b2 = BN_CTX_get(ctx);
+    s = BN_CTX_get(ctx);
+    if (s == NULL || !bn_isqrt(a, n, ctx) || !BN_sqr(b2, a, ctx))
+        goto out;
+    if (BN_cmp(b2, n) == 0) { /* n = p^2 */
+        rc = 1;
+        goto out;
+    }
+    for (int round = 0; round < KEYPOL_FERMAT_ROUNDS; round++) {
+        if (!BN_add_word(a, 1) || !BN_sqr(b2, a, ctx) || !BN_sub(b2, b2, n) ||
+            !bn_isqrt(s, b2, ctx) || !BN_sqr(s, s, ctx))
+            goto out;
+        if (BN_cmp(s, b2) == 0) {
+            rc = 1;
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    BN_CTX_end(ctx);
+    BN_CTX_free(ctx);
+    return rc;
+}
+
+static int
+rsa_check_modulus(const EVP_PKEY *key, enum prob_type fail, struct problem *p)
+{
+    BIGNUM *n = NULL;
+    int rc = CAIRN_OK, r;
+
+    if (!EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_N, &n))
+        return problem_set(p, fail, "RSA key without a modulus");
+    r = rsa_has_small_factor(n);
+    if (r == 0)
+        r = rsa_has_close_primes(n) ? 2 : 0;
+    if (r == 1)
+        rc = problem_set(p, fail, "RSA modulus has a factor below %d",
+                         KEYPOL_SMALL_PRIME_BOUND);
+    else if (r == 2)
+        rc = problem_set(p, fail, "RSA modulus has primes too close together");
+    else if (r < 0)
+        rc = CAIRN_ERR_CRYPTO;
+    BN_free(n);
+    return rc;
+}
 
 static int
 rsa_check(const EVP_PKEY *key, enum prob_type fail, struct problem *p)
@@ -20,7 +129,26 @@ rsa_check(const EVP_PKEY *key, enum prob_type fail, struct problem *p)
     if (!BN_is_word(e, 65537))
         rc = problem_set(p, fail, "RSA public exponent must be 65537");
     BN_free(e);
+    if (rc == CAIRN_OK)
+        rc = rsa_check_modulus(key, fail, p);
     return rc;
+}
+
+/* Point on the curve, not at infinity, of the group's order (SP 800-56A §5.6.2.3.3). */
+static int
+ec_check_point(const EVP_PKEY *key, enum prob_type fail, struct problem *p)
+{
+    /* EVP_PKEY_CTX_new_from_pkey() wants a mutable key; the check only reads it. */
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, (EVP_PKEY *)key, NULL);
+    int ok;
+
+    if (ctx == NULL)
+        return CAIRN_ERR_CRYPTO;
+    ok = EVP_PKEY_public_check(ctx);
+    EVP_PKEY_CTX_free(ctx);
+    if (ok != 1)
+        return problem_set(p, fail, "EC public key is not a valid point");
+    return CAIRN_OK;
 }
 
 static int
@@ -36,12 +164,12 @@ ec_check(const EVP_PKEY *key, const struct key_policy *pol, enum prob_type fail,
     if (strcmp(curve, "prime256v1") != 0 && strcmp(curve, "secp384r1") != 0 &&
         !(pol->allow_p521 && strcmp(curve, "secp521r1") == 0))
         return problem_set(p, fail, "EC curve %s is not accepted", curve);
-    return CAIRN_OK;
+    return ec_check_point(key, fail, p);
 }
 
-int
-key_policy_check(const EVP_PKEY *key, const struct key_policy *pol, enum prob_type fail,
-                 struct problem *p)
+static int
+key_policy_dispatch(const EVP_PKEY *key, const struct key_policy *pol, enum prob_type fail,
+                    struct problem *p)
 {
     switch (EVP_PKEY_get_base_id(key)) {
     case EVP_PKEY_RSA:
@@ -55,4 +183,18 @@ key_policy_check(const EVP_PKEY *key, const struct key_policy *pol, enum prob_ty
     default:
         return problem_set(p, fail, "key type is not accepted");
     }
+}
+
+int
+key_policy_check(const EVP_PKEY *key, const struct key_policy *pol, enum prob_type fail,
+                 struct problem *p)
+{
+    int rc;
+
+    if (key == NULL)
+        return problem_set(p, fail, "no public key");
+    rc = key_policy_dispatch(key, pol, fail, p);
+    if (rc != CAIRN_OK)
+        ERR_clear_error(); /* failed checks leave OpenSSL errors behind */
+    return rc;
 }
