@@ -34,7 +34,7 @@ enum authz_status { AUTHZ_PENDING = 0, AUTHZ_VALID, AUTHZ_INVALID, AUTHZ_DEACTIV
                     AUTHZ_EXPIRED, AUTHZ_REVOKED, AUTHZ__MAX };
 enum chall_status { CHALL_PENDING = 0, CHALL_PROCESSING, CHALL_VALID, CHALL_INVALID,
                     CHALL__MAX };
-enum chall_type { CHALL_HTTP01 = 0, CHALL_DNS01, CHALL_TLSALPN01, CHALL__MAX };
+enum chall_type { CHALL_HTTP01 = 0, CHALL_DNS01, CHALL_TLSALPN01, CHALL_TYPE__MAX };
 enum cert_status { CERT_PENDING = 0, CERT_GOOD, CERT_REVOKED, CERT__MAX };
 
 /* Lower-case RFC 8555 names ("valid", "http-01", ...). */
