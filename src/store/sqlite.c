@@ -353,6 +353,8 @@ conn_open(struct store *st, struct store_conn **out)
         goto out;
     }
     rc = conn_setup(c);
+    if (rc != CAIRN_OK)
+        log_err("store", "cannot use database %s", st->path);
 out:
     if (rc != CAIRN_OK) {
         conn_free(c);
