@@ -11,7 +11,14 @@
  *
  * Return codes: CAIRN_OK; CAIRN_ERR_NOTFOUND; CAIRN_ERR_CONFLICT (condition not met / unique
  * taken); CAIRN_ERR_BUSY (database locked past the busy timeout and retries: 503);
- * CAIRN_ERR_IO (any other database failure: 500); CAIRN_ERR_NOMEM.
+ * CAIRN_ERR_IO (any other database failure: 500); CAIRN_ERR_NOMEM; CAIRN_ERR_INVAL (NULL or
+ * out-of-range arguments: a programming error). A conditional update on an object that does
+ * not exist (or is another account's) is CAIRN_ERR_NOTFOUND rather than CONFLICT.
+ *
+ * An object "expires" when now >= expires_at; it is live while expires_at > now.
+ *
+ * store_close() may only run once every other thread that used the store has stopped doing
+ * so; it closes the connections of threads still alive.
  *
  * Structs returned through out-parameters own their heap members; release them with the
  * matching *_cleanup(), which is safe on a zeroed struct. */
@@ -156,7 +163,12 @@ int store_authz_find_reusable(struct store *st, const char *account_id,
  *    id of an entry in new_authz;
  *  - new_authz[0..nnew): complete authorizations with their challenges to insert.
  * The stored status is ready when every authorization is valid, else pending; o->status is
- * ignored. On success the created order's status is written to *status_out. */
+ * ignored. On success the created order's status is written to *status_out.
+ * Every authz_ids[i] must name an authorization of o->account_id that is pending or valid and
+ * unexpired at o->created_at (new ones included), else CAIRN_ERR_CONFLICT and nothing is
+ * stored: a reusable authorization may die between find_reusable and create. The new
+ * authorizations are owned by o->account_id whatever their account_id field says. A token
+ * or id already taken is CAIRN_ERR_CONFLICT too. */
 int store_order_create(struct store *st, const struct st_order *o,
                        const struct st_authz *new_authz, size_t nnew,
                        enum order_status *status_out) CAIRN_MUST_CHECK;
@@ -166,7 +178,9 @@ int store_order_create(struct store *st, const struct st_order *o,
 int store_order_get(struct store *st, const char *id, const char *account_id, int64_t now,
                     struct st_order *out) CAIRN_MUST_CHECK;
 /* Order ids of an account, oldest first, skipping invalid ones, starting after cursor (""
- * for the start). Writes up to max ids into ids and sets *n; *more says if others follow. */
+ * for the start). Writes up to max ids into ids and sets *n; *more says if others follow.
+ * Orders past their expiry count as invalid by the wall clock (time(NULL)). A cursor that is
+ * not one of the account's orders: CAIRN_ERR_NOTFOUND. */
 int store_orders_list(struct store *st, const char *account_id, const char *cursor, size_t max,
                       char (*ids)[CAIRN_ID_LEN + 1], size_t *n, bool *more) CAIRN_MUST_CHECK;
 
@@ -175,7 +189,7 @@ int store_orders_list(struct store *st, const char *account_id, const char *curs
 int store_authz_get(struct store *st, const char *id, const char *account_id, int64_t now,
                     struct st_authz *out) CAIRN_MUST_CHECK;
 /* pending|valid -> deactivated; orders holding it that are pending/ready -> invalid. One
- * transaction; CAIRN_ERR_CONFLICT when the authz is in another state. */
+ * transaction; CAIRN_ERR_CONFLICT when the authz is in another state or already expired. */
 int store_authz_deactivate(struct store *st, const char *id, const char *account_id,
                            int64_t now) CAIRN_MUST_CHECK;
 
@@ -241,7 +255,8 @@ int store_order_finalize_complete(struct store *st, const char *order_id, const 
 int store_order_finalize_fail(struct store *st, const char *order_id, const char *error)
     CAIRN_MUST_CHECK;
 
-/* Loads a certificate by serial (lowercase hex without leading zeros normalisation: exactly
+/* A pending certificate (reserved serial, not signed) has der NULL and cannot be revoked.
+ * Loads a certificate by serial (lowercase hex without leading zeros normalisation: exactly
  * as stored). account_id may be NULL. */
 int store_cert_get(struct store *st, const char *serial, const char *account_id,
                    struct st_cert *out) CAIRN_MUST_CHECK;
@@ -249,8 +264,10 @@ int store_cert_get(struct store *st, const char *serial, const char *account_id,
 int store_cert_revoke(struct store *st, const char *serial, int reason, int64_t now)
     CAIRN_MUST_CHECK;
 
-/* Crash recovery before listening: orders left processing without a good certificate ->
- * invalid (serverInternal); returns the number fixed in *fixed. */
+/* Crash recovery before listening: runs PRAGMA integrity_check (failure: CAIRN_ERR_IO), then
+ * orders left processing without a good certificate -> invalid (serverInternal); returns the
+ * number fixed in *fixed. Challenges left processing are requeued via
+ * store_va_jobs_pending(). */
 int store_recover(struct store *st, int64_t now, size_t *fixed) CAIRN_MUST_CHECK;
 
 #endif

@@ -24,6 +24,7 @@ CREATE TABLE orders (
   seq         INTEGER NOT NULL        -- creation sequence for stable paging
 );
 CREATE INDEX orders_by_account ON orders(account_id, seq);
+CREATE UNIQUE INDEX orders_seq ON orders(seq);
 
 CREATE TABLE authzs (
   id           TEXT PRIMARY KEY,
