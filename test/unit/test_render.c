@@ -35,7 +35,7 @@ test_time_parse_forms(void **state)
     assert_int_equal(render_time_parse("2016-01-01T00:00:00.123456789Z", &t), CAIRN_OK);
     assert_int_equal(t, 1451606400);
     assert_int_equal(render_time_parse("2024-02-29T12:00:00-01:30", &t), CAIRN_OK);
-    assert_int_equal(t, 1709213400 + 5400);
+    assert_int_equal(t, 1709213400); /* = 13:30Z */
 }
 
 static void
