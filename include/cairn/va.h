@@ -16,6 +16,11 @@
 
 struct va;
 
+/* Process-wide library setup (c-ares, libcurl): call once in main() (and in tests) before any
+ * thread starts; va_global_cleanup() after the last va_stop(). Not thread-safe. */
+int va_global_init(void) CAIRN_MUST_CHECK;
+void va_global_cleanup(void);
+
 struct va_config {
     int workers;            /* worker threads (default 8) */
     int http_port;          /* http-01 target port (test 5002, CA 80) */
@@ -28,7 +33,12 @@ struct va_config {
 };
 
 /* Starts cfg->workers threads. The store must outlive the VA. */
-int va_start(const struct va_config *cfg, struct store *st, struct va **out) CAIRN_MUST_CHECK;
+int va_pool_start(const struct va_config *cfg, struct store *st, struct va **out)
+    CAIRN_MUST_CHECK;
+/* The same as va_pool_start(). Its name is also <stdarg.h>'s va_start() macro, so a file that
+ * includes <stdarg.h> (jansson.h does) can only call it as (va_start)(cfg, st, &va); prefer
+ * va_pool_start(). */
+int(va_start)(const struct va_config *cfg, struct store *st, struct va **out) CAIRN_MUST_CHECK;
 /* Stops accepting jobs, lets running checks finish, joins the threads, frees va. Jobs still
  * queued stay `processing` in the store for the next start. NULL is a no-op. */
 void va_stop(struct va *va);
