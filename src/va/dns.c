@@ -113,7 +113,8 @@ dns_wait(ares_channel ch, struct dns_answer *ans, size_t n, int64_t deadline)
         nfds_t nfds = 0;
         int64_t left = va_ms_left(deadline);
         bool pending = false;
-        int bits, ms, rc;
+        unsigned int bits;
+        int ms, rc;
 
         for (size_t i = 0; i < n; i++)
             pending = pending || !ans[i].done;
@@ -123,13 +124,15 @@ dns_wait(ares_channel ch, struct dns_answer *ans, size_t n, int64_t deadline)
             ares_cancel(ch);
             return;
         }
-        bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
-        for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
+        bits = (unsigned int)ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
+        for (unsigned int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
             short ev = 0;
 
-            if (ARES_GETSOCK_READABLE(bits, i))
+            /* ARES_GETSOCK_WRITABLE() shifts a signed 1 into the sign bit for the last
+             * socket (undefined behaviour); test the same bits unsigned. */
+            if (bits & (1u << i))
                 ev |= POLLIN;
-            if (ARES_GETSOCK_WRITABLE(bits, i))
+            if (bits & (1u << (i + ARES_GETSOCK_MAXNUM)))
                 ev |= POLLOUT;
             if (ev == 0)
                 continue;
@@ -296,7 +299,7 @@ va_txt_cleanup(struct va_txt *t)
 }
 
 /* Appends one string of a TXT record to the current record (joined, capped). */
-static int
+static void
 txt_append(struct va_txt *t, const unsigned char *s, size_t n)
 {
     size_t i = t->n - 1, len = t->len[i];
@@ -306,7 +309,6 @@ txt_append(struct va_txt *t, const unsigned char *s, size_t n)
     memcpy(t->rec[i] + len, s, n);
     t->len[i] = len + n;
     t->rec[i][t->len[i]] = '\0';
-    return CAIRN_OK;
 }
 
 static int

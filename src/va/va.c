@@ -8,7 +8,6 @@
  * it again. */
 #include "cairn/va.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

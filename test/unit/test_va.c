@@ -33,15 +33,16 @@ static pid_t dns_pid = -1;
 static int dns_port;
 
 struct responder {
-    int lfd;
+    int lfd, lfd6; /* 127.0.0.1 and [::1] (-1 when IPv6 is unavailable), same port */
     int port;
-    pthread_t thread;
+    pthread_t thread, thread6;
+    int last_family;
     atomic_int many_hits;
     pthread_mutex_t mu;
     char last_host[300];
 };
 
-static struct responder web = { .lfd = -1, .mu = PTHREAD_MUTEX_INITIALIZER };
+static struct responder web = { .lfd = -1, .lfd6 = -1, .mu = PTHREAD_MUTEX_INITIALIZER };
 
 /* A realistic 43-character token starting with prefix. */
 static void
@@ -124,8 +125,10 @@ read_request(int fd, char *req, size_t cap)
 }
 
 static void
-note_host(const char *req)
+note_host(int fd, const char *req)
 {
+    struct sockaddr_storage peer;
+    socklen_t pl = sizeof(peer);
     const char *h = strstr(req, "\r\nHost: ");
     size_t n;
 
@@ -133,7 +136,10 @@ note_host(const char *req)
         return;
     h += 8;
     n = strcspn(h, "\r");
+    memset(&peer, 0, sizeof(peer));
+    getpeername(fd, (struct sockaddr *)&peer, &pl);
     pthread_mutex_lock(&web.mu);
+    web.last_family = peer.ss_family;
     snprintf(web.last_host, sizeof(web.last_host), "%.*s", (int)n, h);
     pthread_mutex_unlock(&web.mu);
 }
@@ -200,7 +206,7 @@ conn_main(void *arg)
     char req[8192], path[2100];
 
     if (read_request(fd, req, sizeof(req)) > 0 && sscanf(req, "GET %2047s ", path) == 1) {
-        note_host(req);
+        note_host(fd, req);
         respond(fd, path);
     }
     close(fd);
@@ -210,10 +216,11 @@ conn_main(void *arg)
 static void *
 accept_main(void *arg)
 {
-    (void)arg;
+    int lfd = *(int *)arg;
+
     for (;;) {
         pthread_t t;
-        int fd = accept(web.lfd, NULL, NULL);
+        int fd = accept(lfd, NULL, NULL);
 
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED)
@@ -248,13 +255,35 @@ bind_loopback(int type, int *port)
     return fd;
 }
 
+/* [::1] on the IPv4 listener's port, best effort. */
+static void
+web_start6(void)
+{
+    struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+    int one = 1, fd = socket(AF_INET6, SOCK_STREAM, 0);
+
+    if (fd < 0)
+        return;
+    a.sin6_port = htons((uint16_t)web.port);
+    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(fd, 64) != 0 ||
+        pthread_create(&web.thread6, NULL, accept_main, &web.lfd6) != 0) {
+        close(fd);
+        return;
+    }
+    web.lfd6 = fd;
+}
+
 static int
 web_start(void)
 {
     web.lfd = bind_loopback(SOCK_STREAM, &web.port);
     if (web.lfd < 0 || listen(web.lfd, 64) != 0)
         return -1;
-    return pthread_create(&web.thread, NULL, accept_main, NULL) == 0 ? 0 : -1;
+    if (pthread_create(&web.thread, NULL, accept_main, &web.lfd) != 0)
+        return -1;
+    web_start6();
+    return 0;
 }
 
 static void
@@ -266,6 +295,12 @@ web_stop(void)
     pthread_join(web.thread, NULL);
     close(web.lfd);
     web.lfd = -1;
+    if (web.lfd6 >= 0) {
+        shutdown(web.lfd6, SHUT_RDWR);
+        pthread_join(web.thread6, NULL);
+        close(web.lfd6);
+        web.lfd6 = -1;
+    }
 }
 
 static int
@@ -331,6 +366,7 @@ group_setup(void **state)
     {
         char *const argv[] = { "/usr/bin/python3", script, "--port", "0",
                                "--nxdomain", "nx.test", "--servfail", "sf.test",
+                               "--a", "v6.test=::1", "--a", "v4.test=127.0.0.2",
                                "--txt", a_txt_ok, "--txt", a_txt_wrong,
                                "--txt", a_multi1, "--txt", a_multi2,
                                "--txtparts", a_split, NULL };
@@ -659,6 +695,49 @@ test_http01_redirect_refused(void **state)
     expect_problem(&cfg, &job, PROB_CONNECTION, "redirect status 303");
 }
 
+static void
+test_http01_ipv6_first(void **state)
+{
+    struct va_config cfg;
+    struct st_va_job job;
+
+    (void)state;
+    if (web.lfd6 < 0)
+        skip();
+    base_cfg(&cfg);
+    base_job(&job, CHALL_HTTP01, IDENT_DNS, "v6.test", "ok"); /* AAAA ::1 and A 127.0.0.1 */
+    expect_valid(&cfg, &job);
+    pthread_mutex_lock(&web.mu);
+    assert_int_equal(web.last_family, AF_INET6); /* the pinned AAAA was dialled */
+    assert_string_equal(web.last_host, "v6.test");
+    pthread_mutex_unlock(&web.mu);
+    base_job(&job, CHALL_HTTP01, IDENT_IP, "::1", "ok");
+    expect_valid(&cfg, &job);
+    pthread_mutex_lock(&web.mu);
+    assert_int_equal(web.last_family, AF_INET6);
+    assert_string_equal(web.last_host, "[::1]");
+    pthread_mutex_unlock(&web.mu);
+}
+
+static void
+test_http01_ipv4_fallback(void **state)
+{
+    struct va_config cfg;
+    struct st_va_job job;
+    char want[64];
+    int port, fd = bind_loopback(SOCK_STREAM, &port);
+
+    (void)state;
+    assert_true(fd >= 0);
+    close(fd);
+    base_cfg(&cfg);
+    cfg.http_port = port;
+    /* [::1] refuses first, then 127.0.0.1 is tried and named in the detail */
+    base_job(&job, CHALL_HTTP01, IDENT_DNS, "v6.test", "ok");
+    snprintf(want, sizeof(want), "127.0.0.1:%d: Connection refused", port);
+    expect_problem(&cfg, &job, PROB_CONNECTION, want);
+}
+
 /* ---- dns-01 ---- */
 
 static void
@@ -703,6 +782,12 @@ test_resolver(void **state)
     assert_int_equal(a.n4, 1);
     assert_int_equal(a.n6, 0);
     assert_string_equal(a.v4[0], "127.0.0.1");
+    assert_int_equal(va_dns_resolve(&cfg, "v6.test", va_deadline_for(&cfg), &a, &p), CAIRN_OK);
+    assert_int_equal(a.n6, 1);
+    assert_string_equal(a.v6[0], "::1");
+    assert_int_equal(a.n4, 1);
+    assert_int_equal(va_dns_resolve(&cfg, "v4.test", va_deadline_for(&cfg), &a, &p), CAIRN_OK);
+    assert_string_equal(a.v4[0], "127.0.0.2");
     assert_int_equal(va_dns_resolve(&cfg, "a.nx.test", va_deadline_for(&cfg), &a, &p),
                      CAIRN_ERR_PROTO);
     assert_int_equal(p.type, PROB_DNS);
@@ -824,6 +909,8 @@ main(void)
         cmocka_unit_test(test_dns_timeout),
         cmocka_unit_test(test_http01_big_body),
         cmocka_unit_test(test_http01_hang),
+        cmocka_unit_test(test_http01_ipv6_first),
+        cmocka_unit_test(test_http01_ipv4_fallback),
         cmocka_unit_test(test_http01_redirect_ok),
         cmocka_unit_test(test_http01_redirect_loop),
         cmocka_unit_test(test_http01_too_many_redirects),
