@@ -346,6 +346,7 @@ group_setup(void **state)
     const char *src = getenv("CAIRN_SOURCE_DIR");
     char script[1024], tok[CAIRN_TOKEN_LEN + 1], ka[256];
     char a_txt_ok[200], a_txt_wrong[200], a_multi1[200], a_multi2[200], a_split[200];
+    char a_big[12][300];
 
     (void)state;
     if (src == NULL || va_global_init() != CAIRN_OK)
@@ -363,8 +364,17 @@ group_setup(void **state)
     snprintf(a_multi2, sizeof(a_multi2), "_acme-challenge.dns-multi.test=%s", digest_ok);
     snprintf(a_split, sizeof(a_split), "_acme-challenge.dns-split.test=%s,%s", digest_split_a,
              digest_split_b);
+    /* 11 filler records of 250 bytes + the right one: > 1232 bytes, so UDP is truncated and
+     * c-ares must retry over TCP */
+    for (int i = 0; i < 11; i++)
+        snprintf(a_big[i], sizeof(a_big[i]), "_acme-challenge.dns-big.test=%0250d", i);
+    snprintf(a_big[11], sizeof(a_big[11]), "_acme-challenge.dns-big.test=%s", digest_ok);
     {
         char *const argv[] = { "/usr/bin/python3", script, "--port", "0",
+                               "--txt", a_big[0], "--txt", a_big[1], "--txt", a_big[2],
+                               "--txt", a_big[3], "--txt", a_big[4], "--txt", a_big[5],
+                               "--txt", a_big[6], "--txt", a_big[7], "--txt", a_big[8],
+                               "--txt", a_big[9], "--txt", a_big[10], "--txt", a_big[11],
                                "--nxdomain", "nx.test", "--servfail", "sf.test",
                                "--a", "v6.test=::1", "--a", "v4.test=127.0.0.2",
                                "--txt", a_txt_ok, "--txt", a_txt_wrong,
@@ -754,6 +764,8 @@ test_dns01(void **state)
     base_job(&job, CHALL_DNS01, IDENT_DNS, "dns-multi.test", "ok");
     expect_valid(&cfg, &job);
     base_job(&job, CHALL_DNS01, IDENT_DNS, "dns-split.test", "ok");
+    expect_valid(&cfg, &job);
+    base_job(&job, CHALL_DNS01, IDENT_DNS, "dns-big.test", "ok"); /* truncated UDP -> TCP */
     expect_valid(&cfg, &job);
     base_job(&job, CHALL_DNS01, IDENT_DNS, "dns-wrong.test", "ok");
     expect_problem(&cfg, &job, PROB_UNAUTHORIZED, "Incorrect TXT record \"bogus\"");
