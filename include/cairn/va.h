@@ -16,6 +16,11 @@
 
 struct va;
 
+/* Process-wide library setup (c-ares, libcurl): call once in main() (and in tests) before any
+ * thread starts; va_global_cleanup() after the last va_pool_stop(). Not thread-safe. */
+int va_global_init(void) CAIRN_MUST_CHECK;
+void va_global_cleanup(void);
+
 struct va_config {
     int workers;            /* worker threads (default 8) */
     int http_port;          /* http-01 target port (test 5002, CA 80) */
@@ -27,13 +32,9 @@ struct va_config {
     int64_t authz_valid_for; /* seconds a valid authz stays valid (default 30 days) */
 };
 
-/* Library set-up (c-ares, libcurl) once in main() before any thread starts;
- * va_global_cleanup() after the last va_pool_stop(). Not thread-safe. */
-int va_global_init(void) CAIRN_MUST_CHECK;
-void va_global_cleanup(void);
-
 /* Starts cfg->workers threads. The store must outlive the VA. */
-int va_pool_start(const struct va_config *cfg, struct store *st, struct va **out) CAIRN_MUST_CHECK;
+int va_pool_start(const struct va_config *cfg, struct store *st, struct va **out)
+    CAIRN_MUST_CHECK;
 /* Stops accepting jobs, lets running checks finish, joins the threads, frees va. Jobs still
  * queued stay `processing` in the store for the next start. NULL is a no-op. */
 void va_pool_stop(struct va *va);
