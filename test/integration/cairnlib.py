@@ -52,6 +52,12 @@ def cairn_only(reason="cairn deliberately differs from Pebble here"):
     return unittest.skipIf(PEBBLE, "ACME_SERVER=pebble: " + reason)
 
 
+def differs(cairn_value, pebble_value):
+    """A value where cairn deliberately differs from Pebble (PROTOCOL.md §4): cairn's by
+    default, Pebble's known answer with ACME_SERVER=pebble so the harness stays checked."""
+    return pebble_value if PEBBLE else cairn_value
+
+
 def needs_cairn_bin():
     """Skip a whole suite with a clear message when there is nothing to test."""
     if PEBBLE:
@@ -545,8 +551,16 @@ class Daemon:
 # HTTP
 
 
+ALL_NONCES = set()
+
+
 class Response:
     def __init__(self, status, headers, body):
+        nonce = headers.get("Replay-Nonce")
+        # "fresh": never handed out before in this test process (checked for every answer).
+        self.nonce_fresh = bool(nonce) and nonce not in ALL_NONCES
+        if nonce:
+            ALL_NONCES.add(nonce)
         self.status = status
         self.headers = headers
         self.body = body
