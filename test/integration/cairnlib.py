@@ -648,7 +648,10 @@ def raw_exchange(host, port, request_bytes, ctx=None, timeout=10.0):
         sock = ctx.wrap_socket(sock, server_hostname=host)
     chunks = []
     try:
-        sock.sendall(request_bytes)
+        try:
+            sock.sendall(request_bytes)
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+            pass  # the server may answer and close before taking everything (413)
         while True:
             try:
                 data = sock.recv(65536)
@@ -663,6 +666,22 @@ def raw_exchange(host, port, request_bytes, ctx=None, timeout=10.0):
     finally:
         sock.close()
     return b"".join(chunks)
+
+
+def parse_raw_response(data):
+    """A Response from raw HTTP/1.1 bytes (status line, headers, body up to Content-Length)."""
+    import email.parser
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    status = raw_status(lines[0]) if lines else None
+    if status is None:
+        raise ValueError("no HTTP status line in %r" % data[:200])
+    headers = email.parser.BytesParser(_class=http.client.HTTPMessage).parsebytes(
+        b"\r\n".join(lines[1:]) + b"\r\n\r\n")
+    length = headers.get("Content-Length")
+    if length is not None and length.isdigit():
+        body = body[:int(length)]
+    return Response(status, headers, body)
 
 
 def raw_status(data):
