@@ -226,6 +226,12 @@ def split_pem_chain(pem):
     return re.findall(r"-----BEGIN CERTIFICATE-----\r?\n.*?-----END CERTIFICATE-----", pem, re.S)
 
 
+def leaf_der(chain_pem):
+    """DER of the first certificate of a PEM chain."""
+    cert = x509.load_pem_x509_certificate(split_pem_chain(chain_pem)[0].encode())
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
 def openssl_verify(root_pem, chain_pem, workdir):
     """`openssl verify` the leaf of chain_pem against root_pem; returns (ok, output)."""
     blocks = split_pem_chain(chain_pem)
@@ -894,9 +900,7 @@ class AcmeClient:
                 "cert_key": cert_key, "cert_url": order["certificate"], "cert_resp": cert}
 
     def revoke(self, cert_pem, reason=None, key=None, use_jwk=False):
-        der = x509.load_pem_x509_certificate(split_pem_chain(cert_pem)[0].encode()).public_bytes(
-            serialization.Encoding.DER)
-        payload = {"certificate": b64u(der)}
+        payload = {"certificate": b64u(leaf_der(cert_pem))}
         if reason is not None:
             payload["reason"] = reason
         return self.post(self.url("revokeCert"), payload, key=key, use_jwk=use_jwk)

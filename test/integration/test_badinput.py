@@ -702,17 +702,14 @@ def revoke_reason_not_int(self):
     return [self.a.revoke(cert["pem"], reason=r) for r in ("1", 1.5, None)] + \
         [self.a.post(self.a.url("revokeCert"),
                      ('{"certificate":"%s","reason":9223372036854775808}'
-                      % L.b64u(L.x509.load_pem_x509_certificate(
-                          L.split_pem_chain(cert["pem"])[0].encode()).public_bytes(
-                              L.serialization.Encoding.DER))).encode())]
+                      % L.b64u(L.leaf_der(cert["pem"]))).encode())]
 
 
 @case("X11", 400, "malformed", pebble="Pebble answers a bad certificate field differently")
 def revoke_certificate_field(self):
     a = self.a
     cert = self.issued()
-    der = L.x509.load_pem_x509_certificate(L.split_pem_chain(cert["pem"])[0].encode()).public_bytes(
-        L.serialization.Encoding.DER)
+    der = L.leaf_der(cert["pem"])
     url = a.url("revokeCert")
     return [a.post(url, {}), a.post(url, {"certificate": L.b64u(der) + "="}),
             a.post(url, {"certificate": "/" + L.b64u(der)[1:]}),

@@ -19,9 +19,9 @@ say() { printf '==> %s\n' "$*"; }
 die() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
 
 stop_pid() {
-    local pid=$1 i
+    local pid=$1 _
     kill -TERM "$pid" 2>/dev/null || return 0
-    for i in $(seq 1 100); do
+    for _ in $(seq 1 100); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done
@@ -134,16 +134,16 @@ EOF
     fi
     DAEMON_PID=$!
     PIDS+=("$DAEMON_PID")
-    local i lines
+    local _ lines
     lines=$(grep -c "Listening on:" "$log" || true)
-    for i in $(seq 1 $((START_TIMEOUT * 10))); do
+    for _ in $(seq 1 $((START_TIMEOUT * 10))); do
         kill -0 "$DAEMON_PID" 2>/dev/null || die "daemon exited during start"
         [ "$(grep -c "Listening on:" "$log" || true)" -gt "$lines" ] && break
         sleep 0.1
     done
     [ "$(grep -c "Listening on:" "$log" || true)" -gt "$lines" ] ||
         die "no 'Listening on:' within ${START_TIMEOUT}s"
-    for i in $(seq 1 50); do
+    for _ in $(seq 1 50); do
         curl -fsS --cacert "$TRUST" -o /dev/null "$DIR_URL" 2>/dev/null && break
         sleep 0.1
     done
@@ -193,10 +193,25 @@ serve_dir() {
         </dev/null &
     SERVE_PID=$!
     PIDS+=("$SERVE_PID")
-    local i
-    for i in $(seq 1 50); do
+    local _
+    for _ in $(seq 1 50); do
         curl -fsS -o /dev/null "http://127.0.0.1:$2/" 2>/dev/null && return 0
         sleep 0.1
     done
     die "web server on $2 did not start"
+}
+
+# two_runs CLIENT_FN: CLIENT_FN TAG PORT NAME... obtains and verifies one certificate with its
+# own http-01 server on PORT.  Run 1: real validation, PORT is the VA's httpPort.  Run 2:
+# PEBBLE_VA_ALWAYS_VALID=1 and PORT is one nobody validates against, which proves the setting.
+two_runs() {
+    local fn=$1
+    start_dns
+    pick_ports
+    start_daemon
+    "$fn" http01 "$HTTP_PORT" test1.example.com test2.example.com
+    stop_daemon
+    start_daemon PEBBLE_VA_ALWAYS_VALID=1
+    "$fn" always "$(free_port)" test3.example.com
+    stop_daemon
 }

@@ -25,15 +25,5 @@ run_certbot() {  # run_certbot NAME HTTP01_PORT NAME...
     verify_chain "$TMP/certbot-$tag/config/live/$1/fullchain.pem" "$@"
 }
 
-start_dns
-pick_ports
-
-start_daemon
-run_certbot http01 "$HTTP_PORT" test1.example.com test2.example.com
-stop_daemon
-
-start_daemon PEBBLE_VA_ALWAYS_VALID=1
-run_certbot always "$(free_port)" test3.example.com
-stop_daemon
-
+two_runs run_certbot
 say "certbot interop: OK"

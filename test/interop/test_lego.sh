@@ -22,15 +22,5 @@ run_lego() {  # run_lego TAG HTTP01_PORT NAME...
     verify_chain "$TMP/lego-$tag/certificates/$1.crt" "$@"
 }
 
-start_dns
-pick_ports
-
-start_daemon
-run_lego http01 "$HTTP_PORT" test1.example.com test2.example.com
-stop_daemon
-
-start_daemon PEBBLE_VA_ALWAYS_VALID=1
-run_lego always "$(free_port)" test3.example.com
-stop_daemon
-
+two_runs run_lego
 say "lego interop: OK"
