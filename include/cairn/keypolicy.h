@@ -21,4 +21,8 @@ struct key_policy {
 int key_policy_check(const EVP_PKEY *key, const struct key_policy *pol, enum prob_type fail,
                      struct problem *p) CAIRN_MUST_CHECK;
 
+/* Lowercase hex SHA-256 of the key's DER SubjectPublicKeyInfo (64 characters + NUL): the
+ * identity under which compromised keys are blocked. */
+int key_spki_sha256_hex(const EVP_PKEY *key, char out[65]) CAIRN_MUST_CHECK;
+
 #endif

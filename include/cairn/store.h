@@ -260,8 +260,13 @@ int store_order_finalize_fail(struct store *st, const char *order_id, const char
  * as stored). account_id may be NULL. */
 int store_cert_get(struct store *st, const char *serial, const char *account_id,
                    struct st_cert *out) CAIRN_MUST_CHECK;
-/* good -> revoked with reason and time; CAIRN_ERR_CONFLICT when already revoked. */
-int store_cert_revoke(struct store *st, const char *serial, int reason, int64_t now)
+/* good -> revoked with reason and time; CAIRN_ERR_CONFLICT when already revoked. When
+ * block_spki (lowercase hex SHA-256 of the key's SubjectPublicKeyInfo) is non-NULL the key is
+ * blocked in the same transaction (keyCompromise proven with the key). */
+int store_cert_revoke(struct store *st, const char *serial, int reason, int64_t now,
+                      const char *block_spki) CAIRN_MUST_CHECK;
+/* Whether a key (SPKI SHA-256 hex) was blocked by a keyCompromise revocation. */
+int store_key_is_blocked(struct store *st, const char *spki_sha256, bool *blocked)
     CAIRN_MUST_CHECK;
 
 /* Crash recovery before listening: runs PRAGMA integrity_check (failure: CAIRN_ERR_IO), then

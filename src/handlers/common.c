@@ -1,5 +1,7 @@
 #include "handlers/common.h"
 
+#include "cairn/keypolicy.h"
+
 int
 ep_not_found(struct problem *p)
 {
@@ -47,4 +49,19 @@ ep_opt_string(const json_t *payload, const char *name, const char **out, struct 
         return problem_set(p, PROB_MALFORMED, "payload: %s must be a string", name);
     *out = json_string_value(v);
     return CAIRN_OK;
+}
+
+int
+ep_check_key_not_blocked(struct acme_ctx *c, const EVP_PKEY *key, enum prob_type fail,
+                         struct problem *p)
+{
+    char spki[65];
+    bool blocked = false;
+    int rc = key_spki_sha256_hex(key, spki);
+
+    if (rc == CAIRN_OK)
+        rc = store_key_is_blocked(c->app->st, spki, &blocked);
+    if (rc == CAIRN_OK && blocked)
+        return problem_set(p, fail, "this key was revoked for key compromise");
+    return rc;
 }

@@ -15,4 +15,8 @@ int ep_reply_json(struct reply *r, int status, json_t *obj);
 int ep_opt_bool(const json_t *payload, const char *name, bool *out, struct problem *p);
 int ep_opt_string(const json_t *payload, const char *name, const char **out, struct problem *p);
 
+/* PROTOCOL.md §2: a key revoked for keyCompromise is refused with problem type fail. */
+int ep_check_key_not_blocked(struct acme_ctx *c, const EVP_PKEY *key, enum prob_type fail,
+                             struct problem *p);
+
 #endif

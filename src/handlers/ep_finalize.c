@@ -137,6 +137,8 @@ ep_finalize(struct acme_ctx *c, struct reply *r, struct problem *p)
     if (rc == CAIRN_OK)
         rc = check_not_account_key(c, &csr, p);
     if (rc == CAIRN_OK)
+        rc = ep_check_key_not_blocked(c, csr.key, PROB_BAD_CSR, p);
+    if (rc == CAIRN_OK)
         rc = issue(c, &o, &csr);
     if (rc == CAIRN_ERR_CONFLICT)
         rc = not_ready(c, p);

@@ -100,6 +100,8 @@ ep_key_change(struct acme_ctx *c, struct reply *r, struct problem *p)
     if (rc == CAIRN_OK)
         rc = jwk_import(inner.jwk, &newkey, p);
     if (rc == CAIRN_OK)
+        rc = ep_check_key_not_blocked(c, newkey, PROB_BAD_PUBLIC_KEY, p);
+    if (rc == CAIRN_OK)
         rc = jws_check_alg_key(&inner, newkey, p);
     if (rc == CAIRN_OK)
         rc = jws_verify(&inner, newkey, p);

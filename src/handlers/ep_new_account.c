@@ -104,6 +104,9 @@ ep_new_account(struct acme_ctx *c, struct reply *r, struct problem *p)
         return rc;
     if (na.only_existing)
         return problem_set(p, PROB_ACCOUNT_DOES_NOT_EXIST, "no account exists for this key");
+    rc = ep_check_key_not_blocked(c, c->key, PROB_BAD_PUBLIC_KEY, p);
+    if (rc != CAIRN_OK)
+        return rc;
     /* D8: terms are always published, so agreement is required */
     if (!na.tos)
         return problem_set(p, PROB_MALFORMED, "termsOfServiceAgreed must be true");

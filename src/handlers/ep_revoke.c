@@ -3,6 +3,7 @@
 
 #include "cairn/b64url.h"
 #include "cairn/ca.h"
+#include "cairn/keypolicy.h"
 #include "cairn/limits.h"
 #include "cairn/log.h"
 #include "handlers/common.h"
@@ -80,6 +81,7 @@ ep_revoke(struct acme_ctx *c, struct reply *r, struct problem *p)
     struct st_cert cert = { 0 };
     uint8_t *der = NULL;
     size_t len = 0;
+    char spki[65];
     int reason = 0, rc;
 
     if (!json_is_string(v) || json_string_length(v) > (CAIRN_MAX_CERT_DER / 3 + 1) * 4 ||
@@ -97,8 +99,11 @@ ep_revoke(struct acme_ctx *c, struct reply *r, struct problem *p)
         rc = parse_reason(c->payload, &reason, p);
     if (rc == CAIRN_OK && !c->has_acct)
         reason = 1; /* revoked with the certificate key: keyCompromise */
+    if (rc == CAIRN_OK && !c->has_acct)
+        rc = key_spki_sha256_hex(c->key, spki);
     if (rc == CAIRN_OK) {
-        rc = store_cert_revoke(c->app->st, cert.serial, reason, c->now);
+        rc = store_cert_revoke(c->app->st, cert.serial, reason, c->now,
+                               c->has_acct ? NULL : spki);
         if (rc == CAIRN_ERR_CONFLICT)
             rc = problem_set(p, PROB_ALREADY_REVOKED, "the certificate is already revoked");
     }

@@ -1,7 +1,11 @@
 /* admin.c - the management listener (PROTOCOL.md §7 "Management API"). */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <jansson.h>
 
 #include "cairn/ca.h"
 #include "cairn/store.h"
@@ -35,6 +39,52 @@ admin_health(struct app *app, struct MHD_Connection *conn)
     return admin_send(conn, 200, "application/json", "{\"status\":\"ok\"}");
 }
 
+/* Pebble's /cert-status-by-serial/{hex}: hex any case, leading zeros allowed. */
+static enum MHD_Result
+admin_cert_status(struct app *app, struct MHD_Connection *conn, const char *hex)
+{
+    char serial[CAIRN_SERIAL_HEX_MAX + 1], when[64], *text = NULL;
+    struct st_cert cert = { 0 };
+    json_t *o = NULL;
+    enum MHD_Result ok;
+    size_t n = strlen(hex), i = 0, j = 0;
+    time_t t;
+    struct tm tm;
+
+    if (n == 0 || strspn(hex, "0123456789abcdefABCDEF") != n)
+        return admin_send(conn, 400, NULL, "");
+    while (i + 1 < n && hex[i] == '0')
+        i++;
+    if (n - i > CAIRN_SERIAL_HEX_MAX)
+        return admin_send(conn, 404, NULL, "");
+    for (; i < n; i++)
+        serial[j++] = (char)tolower((unsigned char)hex[i]);
+    serial[j] = '\0';
+    if (store_cert_get(app->st, serial, NULL, &cert) != CAIRN_OK || cert.der == NULL) {
+        store_cert_cleanup(&cert);
+        return admin_send(conn, 404, NULL, "");
+    }
+    text = ca_der_to_pem(cert.der, cert.der_len);
+    o = json_pack("{s:s, s:s, s:s}", "Status", cert.status == CERT_REVOKED ? "Revoked" : "Valid",
+                  "Serial", cert.serial, "Certificate", text ? text : "");
+    if (o != NULL && cert.status == CERT_REVOKED) {
+        if (cert.reason >= 0)
+            json_object_set_new(o, "Reason", json_integer(cert.reason));
+        t = (time_t)cert.revoked_at;
+        gmtime_r(&t, &tm);
+        strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
+        json_object_set_new(o, "RevokedAt", json_string(when));
+    }
+    free(text);
+    text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+    ok = text ? admin_send(conn, 200, "application/json; charset=utf-8", text)
+              : admin_send(conn, 500, NULL, "");
+    free(text);
+    json_decref(o);
+    store_cert_cleanup(&cert);
+    return ok;
+}
+
 enum MHD_Result
 admin_on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                  const char *version, const char *upload_data, size_t *upload_data_size,
@@ -62,6 +112,8 @@ admin_on_request(void *cls, struct MHD_Connection *conn, const char *url, const 
         return admin_send(conn, 200, pem_type, ca_issuer_pem(app->ca));
     if (strcmp(url, "/health") == 0 || strcmp(url, "/ready") == 0)
         return admin_health(app, conn);
+    if (strncmp(url, "/cert-status-by-serial/", 23) == 0)
+        return admin_cert_status(app, conn, url + 23);
     if (strcmp(url, "/live") == 0)
         return admin_send(conn, 200, "application/json", "{\"status\":\"ok\"}");
     return admin_send(conn, 404, NULL, "");

@@ -334,6 +334,15 @@ mhd_log(void *cls, const char *fmt, va_list ap)
     log_debug("http", "%s", buf);
 }
 
+/* PROTOCOL.md §1: paths match literally, so "%6eew-order" is not "new-order". */
+static size_t
+no_unescape(void *cls, struct MHD_Connection *conn, char *uri)
+{
+    (void)cls;
+    (void)conn;
+    return strlen(uri);
+}
+
 static struct MHD_Daemon *
 start_daemon(struct wfe *w, int fd, MHD_AccessHandlerCallback cb,
              MHD_RequestCompletedCallback done, unsigned threads, const char *cert_pem,
@@ -343,11 +352,11 @@ start_daemon(struct wfe *w, int fd, MHD_AccessHandlerCallback cb,
 
     return MHD_start_daemon(
         flags, 0, NULL, NULL, cb, w, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+        MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)64, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
         MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_NOTIFY_COMPLETED, done, w,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
         MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_HTTPS_PRIORITIES,
         "NORMAL:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1", MHD_OPTION_END);
 }

@@ -1,10 +1,13 @@
 #include "cairn/keypolicy.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
 #include <openssl/err.h>
 
 /* Boulder (goodkey) refuses moduli with a factor below 752, after the Debian weak-key and
@@ -197,4 +200,19 @@ key_policy_check(const EVP_PKEY *key, const struct key_policy *pol, enum prob_ty
     if (rc != CAIRN_OK)
         ERR_clear_error(); /* failed checks leave OpenSSL errors behind */
     return rc;
+}
+
+int
+key_spki_sha256_hex(const EVP_PKEY *key, char out[65])
+{
+    unsigned char *der = NULL, md[32];
+    int len = i2d_PUBKEY(key, &der);
+
+    if (len <= 0)
+        return CAIRN_ERR_CRYPTO;
+    SHA256(der, (size_t)len, md);
+    OPENSSL_free(der);
+    for (size_t i = 0; i < sizeof(md); i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    return CAIRN_OK;
 }

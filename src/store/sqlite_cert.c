@@ -274,6 +274,7 @@ struct cert_revoke {
     const char *serial;
     int reason;
     int64_t now;
+    const char *block_spki;
 };
 
 static int
@@ -290,13 +291,41 @@ tx_cert_revoke(struct store_conn *c, void *arg)
                       &changes);
     if (rc == CAIRN_OK && changes == 0)
         rc = miss_rc(c, "SELECT 1 FROM certs WHERE serial = ?1", r->serial);
+    if (rc == CAIRN_OK && r->block_spki != NULL)
+        rc = store_q_exec(c,
+                          "INSERT INTO blocked_keys (spki_sha256, reason, created_at) "
+                          "VALUES (?1, ?2, ?3) ON CONFLICT (spki_sha256) DO NOTHING",
+                          STORE_ARGS(STORE_T(r->block_spki), STORE_I(r->reason),
+                                     STORE_I(r->now)),
+                          NULL);
     return rc;
 }
 
-int
-store_cert_revoke(struct store *st, const char *serial, int reason, int64_t now)
+static int
+tx_key_blocked(struct store_conn *c, void *arg)
 {
-    struct cert_revoke r = { .serial = serial, .reason = reason, .now = now };
+    const char *spki = arg;
+    int64_t one = 0;
+
+    return store_q_int(c, "SELECT 1 FROM blocked_keys WHERE spki_sha256 = ?1",
+                       STORE_ARGS(STORE_T(spki)), &one);
+}
+
+int
+store_key_is_blocked(struct store *st, const char *spki_sha256, bool *blocked)
+{
+    int rc = store_rx(st, tx_key_blocked, (void *)spki_sha256);
+
+    *blocked = rc == CAIRN_OK;
+    return rc == CAIRN_ERR_NOTFOUND ? CAIRN_OK : rc;
+}
+
+int
+store_cert_revoke(struct store *st, const char *serial, int reason, int64_t now,
+                  const char *block_spki)
+{
+    struct cert_revoke r = { .serial = serial, .reason = reason, .now = now,
+                             .block_spki = block_spki };
 
     if (serial == NULL)
         return CAIRN_ERR_INVAL;

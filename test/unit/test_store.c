@@ -1050,6 +1050,7 @@ test_cert_revoke(void **state)
     struct st_account a;
     struct made_order m, m2;
     struct st_cert c;
+    bool blocked = true;
     const uint8_t der[] = { 0x30, 0x03 };
 
     make_account(f, &a);
@@ -1058,22 +1059,29 @@ test_cert_revoke(void **state)
     assert_int_equal(store_order_finalize_begin(f->st, m.id, a.id, "5e", f->now), CAIRN_OK);
     assert_int_equal(store_order_finalize_begin(f->st, m2.id, a.id, "5f", f->now), CAIRN_OK);
     /* A reserved, unsigned serial cannot be revoked. */
-    assert_int_equal(store_cert_revoke(f->st, "5f", 1, f->now), CAIRN_ERR_CONFLICT);
+    assert_int_equal(store_cert_revoke(f->st, "5f", 1, f->now, NULL), CAIRN_ERR_CONFLICT);
     assert_int_equal(store_order_finalize_complete(f->st, m.id, "5e", der, sizeof(der),
                                                    f->now + 100, f->now),
                      CAIRN_OK);
-    assert_int_equal(store_cert_revoke(f->st, "nope", 1, f->now), CAIRN_ERR_NOTFOUND);
-    assert_int_equal(store_cert_revoke(f->st, "5e", 4, f->now + 5), CAIRN_OK);
+    assert_int_equal(store_cert_revoke(f->st, "nope", 1, f->now, NULL), CAIRN_ERR_NOTFOUND);
+    assert_int_equal(store_key_is_blocked(f->st, "ab12", &blocked), CAIRN_OK);
+    assert_false(blocked);
+    assert_int_equal(store_cert_revoke(f->st, "5e", 4, f->now + 5, "ab12"), CAIRN_OK);
+    assert_int_equal(store_key_is_blocked(f->st, "ab12", &blocked), CAIRN_OK);
+    assert_true(blocked);
     assert_int_equal(store_cert_get(f->st, "5e", NULL, &c), CAIRN_OK);
     assert_int_equal(c.status, CERT_REVOKED);
     assert_int_equal(c.reason, 4);
     assert_int_equal(c.revoked_at, f->now + 5);
     store_cert_cleanup(&c);
-    assert_int_equal(store_cert_revoke(f->st, "5e", 1, f->now + 9), CAIRN_ERR_CONFLICT);
+    assert_int_equal(store_cert_revoke(f->st, "5e", 1, f->now + 9, "cd34"), CAIRN_ERR_CONFLICT);
     assert_int_equal(store_cert_get(f->st, "5e", NULL, &c), CAIRN_OK);
     assert_int_equal(c.reason, 4);
     assert_int_equal(c.revoked_at, f->now + 5);
     store_cert_cleanup(&c);
+    /* the failed second revocation blocked nothing: one transaction */
+    assert_int_equal(store_key_is_blocked(f->st, "cd34", &blocked), CAIRN_OK);
+    assert_false(blocked);
 }
 
 static void
