@@ -10,11 +10,11 @@ scripts/deps.sh test
 
 jobs=$(nproc)
 
-echo "== ASan+UBSan build: unit tests"
+echo "== ASan+UBSan build: unit tests, and the integration suite against an ASan daemon"
 cmake -S . -B build-asan -DCAIRN_WERROR=ON -DCAIRN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    ctest --test-dir build-asan -L unit --output-on-failure
+    ctest --test-dir build-asan -L 'unit|integration' --output-on-failure
 
 echo "== Release build: unit, integration and interop tests"
 cmake -S . -B build-test -DCAIRN_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

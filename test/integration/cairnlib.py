@@ -531,9 +531,16 @@ class Daemon:
         return self.start()
 
     def cleanup(self):
-        self.stop()
+        """Stops the daemon and fails when it did not exit cleanly: a crash, a sanitizer
+        report (ASan, UBSan, LeakSanitizer at exit) or a non-zero exit code is a defect."""
+        was_running = self.proc is not None
+        code = self.stop() if was_running else self.exit_code
         if self.own_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
+        reports = [l for l in self.output if "Sanitizer" in l or "runtime error:" in l]
+        if not PEBBLE and (reports or (was_running and code != 0)):
+            raise AssertionError("daemon exit code %r, sanitizer reports %d:\n%s"
+                                 % (code, len(reports), self.log_tail(80)))
 
     def log_tail(self, lines=40):
         return "\n".join(self.output[-lines:])
@@ -943,16 +950,18 @@ class DaemonTestCase(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        if getattr(cls, "responder", None):
-            cls.responder.stop()
-        if getattr(cls, "daemon", None):
-            cls.daemon.stop()
-        if getattr(cls, "dns", None):
-            cls.dns.stop()
-        if os.environ.get("CAIRN_KEEP_TMP"):
-            print("kept", cls.workdir)
-        else:
-            shutil.rmtree(cls.workdir, ignore_errors=True)
+        try:
+            if getattr(cls, "responder", None):
+                cls.responder.stop()
+            if getattr(cls, "daemon", None):
+                cls.daemon.cleanup()  # raises when the daemon did not exit cleanly
+        finally:
+            if getattr(cls, "dns", None):
+                cls.dns.stop()
+            if os.environ.get("CAIRN_KEEP_TMP"):
+                print("kept", cls.workdir)
+            else:
+                shutil.rmtree(cls.workdir, ignore_errors=True)
 
     def client(self, alg="ES256", register=True, **kw):
         c = AcmeClient(self.daemon, alg=alg)
