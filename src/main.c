@@ -32,6 +32,8 @@ struct daemon_state {
     struct config cfg;
     struct app app;
     struct wfe *wfe;
+    int listen_fd;
+    int mgmt_fd;
     char state_dir[CAIRN_CONF_PATH];
     bool temp_state; /* throw-away test-mode state: removed at exit */
 };
@@ -84,7 +86,8 @@ write_file(const char *path, const char *text, mode_t mode)
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
     if (fd < 0)
         return CAIRN_ERR_IO;
-    ok = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
+    /* the process umask is 077: public files get their mode explicitly */
+    ok = fchmod(fd, mode) == 0 && write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
     ok = (close(fd) == 0) && ok;
     if (!ok || rename(tmp, path) != 0) {
         unlink(tmp);
@@ -220,30 +223,37 @@ recover(struct daemon_state *d)
     return va_requeue_from_store(d->app.va, (int64_t)time(NULL));
 }
 
+/* Binds both listeners before any state is created, so a busy port stops the start with a
+ * message naming it and leaves nothing behind. */
+static int
+bind_listeners(struct daemon_state *d)
+{
+    char err[512];
+
+    d->mgmt_fd = -1;
+    d->listen_fd = wfe_listen(d->cfg.listen, err, sizeof(err));
+    if (d->listen_fd < 0) {
+        fprintf(stderr, "cairn: %s\n", err);
+        return CAIRN_ERR_IO;
+    }
+    if (d->cfg.mgmt_listen[0] &&
+        (d->mgmt_fd = wfe_listen(d->cfg.mgmt_listen, err, sizeof(err))) < 0) {
+        fprintf(stderr, "cairn: %s\n", err);
+        return CAIRN_ERR_IO;
+    }
+    return CAIRN_OK;
+}
+
 static int
 start_listeners(struct daemon_state *d)
 {
-    char err[512], *cert = NULL, *key = NULL;
-    int lfd, mfd = -1, rc;
+    char *cert = NULL, *key = NULL;
+    int rc = listener_cert(d, &cert, &key);
 
-    lfd = wfe_listen(d->cfg.listen, err, sizeof(err));
-    if (lfd < 0) {
-        fprintf(stderr, "cairn: %s\n", err);
-        return CAIRN_ERR_IO;
-    }
-    if (d->cfg.mgmt_listen[0] && (mfd = wfe_listen(d->cfg.mgmt_listen, err, sizeof(err))) < 0) {
-        fprintf(stderr, "cairn: %s\n", err);
-        close(lfd);
-        return CAIRN_ERR_IO;
-    }
-    rc = listener_cert(d, &cert, &key);
     if (rc == CAIRN_OK)
-        rc = wfe_start(&d->app, lfd, mfd, cert, key, &d->wfe);
-    if (rc != CAIRN_OK) {
-        close(lfd);
-        if (mfd >= 0)
-            close(mfd);
-    }
+        rc = wfe_start(&d->app, d->listen_fd, d->mgmt_fd, cert, key, &d->wfe);
+    if (rc == CAIRN_OK)
+        d->listen_fd = d->mgmt_fd = -1; /* owned by the daemons now */
     free(cert);
     if (key != NULL) {
         OPENSSL_cleanse(key, strlen(key));
@@ -291,10 +301,16 @@ shutdown_all(struct daemon_state *d)
 {
     atomic_store(&d->app.draining, true);
     wfe_stop(d->wfe);
+    log_debug("main", "listeners stopped");
     va_pool_stop(d->app.va);
+    log_debug("main", "validation authority stopped");
     nonce_state_free(d->app.nonces);
     ca_free(d->app.ca);
     store_close(d->app.st);
+    if (d->listen_fd >= 0)
+        close(d->listen_fd);
+    if (d->mgmt_fd >= 0)
+        close(d->mgmt_fd);
     if (d->temp_state)
         nftw(d->state_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
@@ -320,9 +336,14 @@ main(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
+    /* state files (database, keys) are private; trust.pem is made public explicitly */
+    umask(077);
     if (va_global_init() != CAIRN_OK)
         return 1;
-    rc = setup_state_dir(&d);
+    d.listen_fd = d.mgmt_fd = -1;
+    rc = bind_listeners(&d);
+    if (rc == CAIRN_OK)
+        rc = setup_state_dir(&d);
     if (rc == CAIRN_OK)
         rc = open_modules(&d);
     if (rc == CAIRN_OK)

@@ -348,11 +348,14 @@ start_daemon(struct wfe *w, int fd, MHD_AccessHandlerCallback cb,
              MHD_RequestCompletedCallback done, unsigned threads, const char *cert_pem,
              const char *key_pem)
 {
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_TLS;
+    /* ITC wakes the polling threads at once on stop instead of at their next timeout */
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_TLS;
 
     return MHD_start_daemon(
         flags, 0, NULL, NULL, cb, w, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-        MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+        /* MHD warns about a pool of one: then repeat a harmless option instead */
+        threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_CONNECTION_TIMEOUT,
+        threads > 1 ? threads : 30u, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)64, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
         MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_NOTIFY_COMPLETED, done, w,
