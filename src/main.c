@@ -17,6 +17,7 @@
 
 #include "cairn/app.h"
 #include "cairn/ca.h"
+#include "cairn/cli.h"
 #include "cairn/config.h"
 #include "cairn/log.h"
 #include "cairn/nonce.h"
@@ -323,6 +324,9 @@ main(int argc, char **argv)
     sigset_t set;
     int rc;
 
+    rc = cli_dispatch(argc, argv, &want_exit);
+    if (want_exit)
+        return rc;
     if (config_load(argc, argv, &d.cfg, &want_exit) != CAIRN_OK)
         return 2;
     if (want_exit)

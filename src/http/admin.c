@@ -11,6 +11,8 @@
 #include "cairn/store.h"
 #include "http/send.h"
 
+#define ADMIN_PEM_TYPE "application/pem-certificate-chain; charset=utf-8"
+
 static enum MHD_Result
 admin_send(struct MHD_Connection *conn, unsigned status, const char *ctype, const char *body)
 {
@@ -85,14 +87,89 @@ admin_cert_status(struct app *app, struct MHD_Connection *conn, const char *hex)
     return ok;
 }
 
+typedef enum MHD_Result admin_fn(struct app *app, struct MHD_Connection *conn, const char *arg);
+
+static enum MHD_Result
+admin_root(struct app *app, struct MHD_Connection *conn, const char *arg)
+{
+    if (strcmp(arg, "0") != 0)
+        return admin_send(conn, 404, NULL, "");
+    return admin_send(conn, 200, ADMIN_PEM_TYPE, ca_root_pem(app->ca));
+}
+
+static enum MHD_Result
+admin_roots_pem(struct app *app, struct MHD_Connection *conn, const char *arg)
+{
+    (void)arg;
+    return admin_send(conn, 200, ADMIN_PEM_TYPE, ca_root_pem(app->ca));
+}
+
+static enum MHD_Result
+admin_intermediate(struct app *app, struct MHD_Connection *conn, const char *arg)
+{
+    if (strcmp(arg, "0") != 0)
+        return admin_send(conn, 404, NULL, "");
+    return admin_send(conn, 200, ADMIN_PEM_TYPE, ca_issuer_pem(app->ca));
+}
+
+static enum MHD_Result
+admin_health_route(struct app *app, struct MHD_Connection *conn, const char *arg)
+{
+    (void)arg;
+    return admin_health(app, conn);
+}
+
+static enum MHD_Result
+admin_live(struct app *app, struct MHD_Connection *conn, const char *arg)
+{
+    (void)app;
+    (void)arg;
+    return admin_send(conn, 200, "application/json", "{\"status\":\"ok\"}");
+}
+
+struct admin_route {
+    const char *method; /* "GET" also answers HEAD */
+    const char *path;   /* exact, or a prefix ending in '/' followed by one argument */
+    bool prefix;
+    admin_fn *fn;
+};
+
+/* The management API (PROTOCOL.md §7): one row per endpoint. */
+static const struct admin_route admin_routes[] = {
+    { "GET", "/roots/", true, admin_root },
+    { "GET", "/roots.pem", false, admin_roots_pem },
+    { "GET", "/intermediates/", true, admin_intermediate },
+    { "GET", "/cert-status-by-serial/", true, admin_cert_status },
+    { "GET", "/health", false, admin_health_route },
+    { "GET", "/ready", false, admin_health_route },
+    { "GET", "/live", false, admin_live },
+};
+
+static enum MHD_Result
+admin_route(struct app *app, struct MHD_Connection *conn, const char *url, const char *method)
+{
+    const char *m = strcmp(method, "HEAD") == 0 ? "GET" : method;
+    bool path_known = false;
+
+    for (size_t i = 0; i < CAIRN_ARRAY_LEN(admin_routes); i++) {
+        const struct admin_route *r = &admin_routes[i];
+        size_t n = strlen(r->path);
+        bool hit = r->prefix ? strncmp(url, r->path, n) == 0 && strchr(url + n, '/') == NULL
+                             : strcmp(url, r->path) == 0;
+        if (!hit)
+            continue;
+        path_known = true;
+        if (strcmp(r->method, m) == 0)
+            return r->fn(app, conn, r->prefix ? url + n : "");
+    }
+    return admin_send(conn, path_known ? 405 : 404, NULL, "");
+}
+
 enum MHD_Result
 admin_on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                  const char *version, const char *upload_data, size_t *upload_data_size,
                  void **con_cls)
 {
-    static const char pem_type[] = "application/pem-certificate-chain; charset=utf-8";
-    struct app *app = wfe_app(cls);
-
     (void)version;
     (void)upload_data;
     if (*con_cls == NULL) {
@@ -104,17 +181,5 @@ admin_on_request(void *cls, struct MHD_Connection *conn, const char *url, const 
         return MHD_YES;
     }
     *con_cls = NULL;
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-        return admin_send(conn, 405, NULL, "");
-    if (strcmp(url, "/roots/0") == 0 || strcmp(url, "/roots.pem") == 0)
-        return admin_send(conn, 200, pem_type, ca_root_pem(app->ca));
-    if (strcmp(url, "/intermediates/0") == 0)
-        return admin_send(conn, 200, pem_type, ca_issuer_pem(app->ca));
-    if (strcmp(url, "/health") == 0 || strcmp(url, "/ready") == 0)
-        return admin_health(app, conn);
-    if (strncmp(url, "/cert-status-by-serial/", 23) == 0)
-        return admin_cert_status(app, conn, url + 23);
-    if (strcmp(url, "/live") == 0)
-        return admin_send(conn, 200, "application/json", "{\"status\":\"ok\"}");
-    return admin_send(conn, 404, NULL, "");
+    return admin_route(wfe_app(cls), conn, url, method);
 }

@@ -1,0 +1,81 @@
+#include "cairn/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int cli_help(int argc, char **argv);
+
+/* One row per command; each noun's verbs live in src/cli/cli_<noun>.c. */
+static const struct cli_command cli_commands[] = {
+    { "help", "", "list the admin commands", cli_help },
+};
+
+static int
+cli_help(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("usage: cairn [daemon flags]        run the ACME server (see cairn -help)\n"
+           "       cairn <noun> <verb> [-config FILE] [--state-dir DIR] [--json] ...\n\n");
+    for (size_t i = 0; i < CAIRN_ARRAY_LEN(cli_commands); i++)
+        printf("  %-8s %-10s %s\n", cli_commands[i].noun, cli_commands[i].verb,
+               cli_commands[i].summary);
+    return 0;
+}
+
+int
+cli_dispatch(int argc, char **argv, bool *handled)
+{
+    const char *noun = argc > 1 ? argv[1] : "";
+    const char *verb = argc > 2 ? argv[2] : "";
+    bool noun_known = false;
+
+    *handled = false;
+    if (noun[0] == '\0' || noun[0] == '-')
+        return 0;
+    for (size_t i = 0; i < CAIRN_ARRAY_LEN(cli_commands); i++) {
+        const struct cli_command *c = &cli_commands[i];
+        if (strcmp(c->noun, noun) != 0)
+            continue;
+        noun_known = true;
+        if (c->verb[0] == '\0' || strcmp(c->verb, verb) == 0) {
+            *handled = true;
+            return c->verb[0] ? c->run(argc - 2, argv + 2) : c->run(argc - 1, argv + 1);
+        }
+    }
+    *handled = true;
+    if (noun_known)
+        fprintf(stderr, "cairn: unknown command \"%s %s\"; see cairn help\n", noun, verb);
+    else
+        fprintf(stderr, "cairn: unknown command \"%s\"; see cairn help\n", noun);
+    return 2;
+}
+
+bool
+cli_take_flag(int *argc, char **argv, const char *flag)
+{
+    bool found = false;
+    int o = 0;
+
+    for (int i = 0; i < *argc; i++) {
+        if (strcmp(argv[i], flag) == 0) {
+            found = true;
+            continue;
+        }
+        argv[o++] = argv[i];
+    }
+    *argc = o;
+    argv[o] = NULL;
+    return found;
+}
+
+int
+cli_load_config(int argc, char **argv, struct config *cfg)
+{
+    bool want_exit = false;
+
+    /* argv[0] is the verb, which getopt skips like a program name */
+    if (config_load(argc, argv, cfg, &want_exit) != CAIRN_OK || want_exit)
+        return CAIRN_ERR_INVAL;
+    return CAIRN_OK;
+}
