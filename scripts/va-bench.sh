@@ -18,7 +18,8 @@ then
 fi
 bench=build-bench/cairn-va-bench
 
-echo "== machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+echo "== machine: $(nproc) cores, $cpu"
 echo "== $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 
 echo "== $bench -n $n -c 64"

@@ -118,9 +118,10 @@ start_daemon() {
     else
         TRUST="$STATE/trust.pem"
     fi
+    # Retry-After 1 s: clients that honour it (lego) poll sooner than the default 3 s / 5 s.
     cat >"$conf" <<EOF
 {"pebble":{"listenAddress":"127.0.0.1:$ACME_PORT","managementListenAddress":"127.0.0.1:$MGMT_PORT",
-"httpPort":$HTTP_PORT,"tlsPort":$TLS_PORT$extra}}
+"httpPort":$HTTP_PORT,"tlsPort":$TLS_PORT,"retryAfter":{"authz":1,"order":1}$extra}}
 EOF
     echo "=== start $* ($(date +%T))" >>"$log"
     say "starting $ACME_SERVER on 127.0.0.1:$ACME_PORT (VA http-01 port $HTTP_PORT) $*"

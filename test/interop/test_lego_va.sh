@@ -18,14 +18,14 @@ run_lego() {
     local tag=$1
     shift
     local cargs=() args=() n
-    while [ "$1" != -- ]; do cargs+=("$1"); shift; done
+    while [ "$#" -gt 0 ] && [ "$1" != -- ]; do cargs+=("$1"); shift; done
     shift
     for n in "$@"; do args+=(--domains "$n"); done
     say "lego run ${cargs[*]} ($tag) for $*"
     LEGO_CA_CERTIFICATES="$TRUST" EXEC_PATH="$TMP/lego-exec" EXEC_PROPAGATION_TIMEOUT=10 \
-        EXEC_POLLING_INTERVAL=1 EXEC_SEQUENCE_INTERVAL=1 timeout 120 lego --server "$DIR_URL" --accept-tos \
-        --email "admin@example.com" --path "$TMP/lego-$tag" "${cargs[@]}" "${args[@]}" run \
-        >"$TMP/lego-$tag.log" 2>&1 || return 1
+        EXEC_POLLING_INTERVAL=1 EXEC_SEQUENCE_INTERVAL=1 timeout 120 lego --server "$DIR_URL" \
+        --accept-tos --email "admin@example.com" --path "$TMP/lego-$tag" "${cargs[@]}" \
+        "${args[@]}" run >"$TMP/lego-$tag.log" 2>&1 || return 1
     verify_chain "$TMP/lego-$tag/certificates/${1/\*/_}.crt" "$@"
 }
 
