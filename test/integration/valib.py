@@ -161,7 +161,7 @@ DRIP_MAX_BYTES = 600     # one byte a second: ten minutes, far beyond any VA bou
 
 
 class HostileResponder:
-    """http-01 on host:port (127.0.0.1 or ::1). The first label of the Host header picks the behaviour:
+    """http-01 on host:port (127.0.0.1 or ::1). The Host header's first label picks what it does:
 
       loop.*    302 between /a and /b for ever (a redirect loop)
       chain.*   302 to /<n+1> for ever (an endless chain of new URLs)
