@@ -1,6 +1,7 @@
 """Hostile http-01 targets through the daemon (PROTOCOL.md §6): a redirect loop, an endless
-redirect chain, a redirect to a forbidden port (22), a 1 GiB body and a server that drips one
-byte a second.  Each must end `invalid` with a precise problem within the configured bound
+redirect chain, a redirect to a forbidden port (22), a 1 GiB body, a server that drips one
+byte a second, and a tls-alpn-01 target that never finishes the handshake (skipped while the
+daemon answers tls-alpn-01 with "not implemented yet").  Each must end `invalid` with a precise problem within the configured bound
 ("cairn": {"vaTimeoutMs": 3000}; the test waits END_WAIT at most, far less than the drip
 would last if the VA never cut it off), and the daemon's memory must stay flat while it
 deals with many of them at once: its VmRSS grows by less than RSS_GROWTH_KB."""
@@ -74,6 +75,20 @@ class TestHostileHttp01(V.VaTestCase):
         if not L.PEBBLE:
             self.assertIn("Timeout", err["detail"])
         self.assertLess(self._wait_sent("drip"), V.DRIP_MAX_BYTES)
+
+    def test_tls_alpn_handshake_that_never_finishes(self):
+        stall = V.StallServer(self.daemon.tls_port).start()
+        try:
+            ch = V.attempt(self, self.client(), ["stall.n0.example.com"], "tls-alpn-01")
+        finally:
+            stall.stop()
+        err = ch.get("error", {})
+        if "not implemented yet" in err.get("detail", ""):
+            self.skipTest("the daemon does not implement tls-alpn-01 yet")
+        self.assertEqual(ch["status"], "invalid", ch)
+        types = L.differs(("connection", "tls"), ("unauthorized",))
+        self.assertIn(err["type"], [L.ERR + t for t in types], err)
+        self.assertGreaterEqual(stall.accepted, 1, "the VA never connected to tlsPort")
 
     @L.cairn_only("VmRSS of the daemon process")
     def test_memory_stays_flat_under_hostile_targets(self):

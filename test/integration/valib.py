@@ -303,6 +303,53 @@ class HostileResponder:
             self._count("drip", sent)
 
 
+class StallServer:
+    """Accepts TCP connections on 127.0.0.1:port and never answers (a TLS server that never
+    finishes the handshake). Counts connections; each is dropped when the peer closes it, at
+    stop(), or after ten minutes."""
+
+    def __init__(self, port):
+        self.port = port
+        self.accepted = 0
+        self.stopping = threading.Event()
+        self.server = None
+        self.thread = None
+
+    def start(self):
+        owner = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self):
+                owner.accepted += 1
+                self.request.settimeout(1.0)
+                for _ in range(600):
+                    if owner.stopping.is_set():
+                        return
+                    try:
+                        if not self.request.recv(4096):
+                            return  # the peer gave up
+                    except socket.timeout:
+                        continue
+                    except OSError:
+                        return
+
+        class Server(socketserver.ThreadingTCPServer):
+            allow_reuse_address = True
+            daemon_threads = True
+
+        self.server = Server(("127.0.0.1", self.port), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.stopping.set()
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+
 # ---------------------------------------------------------------------------------------------
 # test case base and challenge drivers
 
