@@ -66,11 +66,11 @@ free_tcp_udp_port() {
     "$PY" -c 'import sys; sys.path.insert(0, sys.argv[1]); import cairnlib; print(cairnlib.free_tcp_udp_port())' "$LIBDIR"
 }
 
-# start_dns: sets DNS_PORT
+# start_dns: sets DNS_PORT and DNS_MGMT_PORT (challtestsrv's management API, for TXT records)
 start_dns() {
     DNS_PORT=$(free_tcp_udp_port)
-    local mgmt
-    mgmt=$(free_port)
+    DNS_MGMT_PORT=$(free_port)
+    local mgmt=$DNS_MGMT_PORT
     say "mock DNS (pebble-challtestsrv) on 127.0.0.1:$DNS_PORT"
     pebble-challtestsrv -dns01 "127.0.0.1:$DNS_PORT" -http01 "" -https01 "" -tlsalpn01 "" \
         -management "127.0.0.1:$mgmt" -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
@@ -118,9 +118,10 @@ start_daemon() {
     else
         TRUST="$STATE/trust.pem"
     fi
+    # Retry-After 1 s: clients that honour it (lego) poll sooner than the default 3 s / 5 s.
     cat >"$conf" <<EOF
 {"pebble":{"listenAddress":"127.0.0.1:$ACME_PORT","managementListenAddress":"127.0.0.1:$MGMT_PORT",
-"httpPort":$HTTP_PORT,"tlsPort":$TLS_PORT$extra}}
+"httpPort":$HTTP_PORT,"tlsPort":$TLS_PORT,"retryAfter":{"authz":1,"order":1}$extra}}
 EOF
     echo "=== start $* ($(date +%T))" >>"$log"
     say "starting $ACME_SERVER on 127.0.0.1:$ACME_PORT (VA http-01 port $HTTP_PORT) $*"
@@ -178,10 +179,18 @@ verify_chain() {
     say "verifying $chain against /roots/0"
     openssl verify -CAfile "$TMP/root.pem" -untrusted "$chain" "$chain" ||
         die "chain does not verify"
-    local san
-    san=$(openssl x509 -in "$chain" -noout -ext subjectAltName)
+    local san want
+    san=$(openssl x509 -in "$chain" -noout -ext subjectAltName | tail -n +2 | tr -d ' ' |
+        tr ',' '\n')
     for name in "$@"; do
-        grep -q "DNS:$name\b" <<<"$san" || die "leaf lacks DNS:$name ($san)"
+        # IP identifiers print as "IP Address:..." (spaces are stripped above); compare whole
+        # entries as fixed strings so "*.wild.example.com" is not a pattern.
+        if [[ $name =~ ^[0-9.]+$ || $name == *:* ]]; then
+            want="IPAddress:$name"
+        else
+            want="DNS:$name"
+        fi
+        grep -qxF "$want" <<<"$san" || die "leaf lacks $want ($san)"
     done
     openssl x509 -in "$chain" -noout -ext basicConstraints | grep -q "CA:FALSE" ||
         die "leaf is not CA:FALSE"
@@ -214,4 +223,37 @@ two_runs() {
     start_daemon PEBBLE_VA_ALWAYS_VALID=1
     "$fn" always "$(free_port)" test3.example.com
     stop_daemon
+}
+
+# write_txt_tool: writes $TXT_TOOL ($TMP/txt-tool), a standalone script for the clients' hooks:
+#   txt-tool set NAME VALUE   adds a TXT record at NAME (trailing dot optional)
+#   txt-tool clear NAME       removes every TXT record at NAME
+# It talks to challtestsrv's management API (POST /set-txt {"host","value"}, POST /clear-txt
+# {"host"}) and logs each call to $TMP/txt-tool.log.  Needs start_dns first.
+write_txt_tool() {
+    TXT_TOOL="$TMP/txt-tool"
+    cat >"$TXT_TOOL" <<TOOL
+#!/bin/bash
+set -eu
+op=\$1 host=\${2%.}. value=\${3:-}
+case "\$host\$value" in *[!A-Za-z0-9._-]*) echo "txt-tool: bad input" >&2; exit 2 ;; esac
+case "\$op" in
+    set) body=\$(printf '{"host":"%s","value":"%s"}' "\$host" "\$value") ;;
+    clear) body=\$(printf '{"host":"%s"}' "\$host") ;;
+    *) echo "txt-tool: unknown op \$op" >&2; exit 2 ;;
+esac
+echo "txt-tool: \$op \$host \$value" >>"$TMP/txt-tool.log"
+curl -fsS -m 5 -X POST -d "\$body" "http://127.0.0.1:$DNS_MGMT_PORT/\$op-txt" >/dev/null
+TOOL
+    chmod +x "$TXT_TOOL"
+}
+
+# skip_if_not_implemented LOG WHAT: when LOG shows the daemon answering a challenge with
+# "not implemented yet", print SKIP for WHAT and return 0; otherwise return 1.
+skip_if_not_implemented() {
+    if grep -q "not implemented yet" "$1"; then
+        say "SKIP: $2 (the daemon says: $(grep -o '[^:]*not implemented yet' "$1" | head -n 1))"
+        return 0
+    fi
+    return 1
 }
