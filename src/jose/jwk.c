@@ -51,7 +51,7 @@ jwk_get_str(const json_t *jwk, const char *name, const char **out, struct proble
 static int
 jwk_get_b64(const json_t *jwk, const char *name, uint8_t **out, size_t *len, struct problem *p)
 {
-    const char *s;
+    const char *s = NULL;
     int rc;
 
     *out = NULL;
@@ -153,7 +153,7 @@ static int
 jwk_import_ec(const json_t *jwk, EVP_PKEY **out, struct problem *p)
 {
     const struct jwk_curve *c;
-    const char *crv;
+    const char *crv = NULL;
     uint8_t *x = NULL, *y = NULL, point[1 + 2 * 66];
     size_t xlen = 0, ylen = 0;
     OSSL_PARAM_BLD *bld = NULL;
@@ -203,7 +203,7 @@ out:
 static int
 jwk_import_okp(const json_t *jwk, EVP_PKEY **out, struct problem *p)
 {
-    const char *crv;
+    const char *crv = NULL;
     uint8_t *x = NULL;
     size_t xlen = 0;
     OSSL_PARAM_BLD *bld = NULL;
@@ -244,7 +244,7 @@ jwk_import(const json_t *jwk, EVP_PKEY **out, struct problem *p)
 {
     static const struct key_policy account_policy = { .allow_p521 = true,
                                                       .allow_ed25519 = true };
-    const char *kty;
+    const char *kty = NULL;
     EVP_PKEY *key = NULL;
     int rc;
 

@@ -538,7 +538,7 @@ test_http01_refused(void **state)
     struct va_config cfg;
     struct st_va_job job;
     char want[64];
-    int port, fd = bind_loopback(SOCK_STREAM, &port);
+    int port = 0, fd = bind_loopback(SOCK_STREAM, &port);
 
     (void)state;
     assert_true(fd >= 0);
@@ -597,7 +597,7 @@ test_dns_timeout(void **state)
     struct st_va_job job;
     struct problem p;
     int64_t ms;
-    int port, fd = bind_loopback(SOCK_DGRAM, &port); /* never answers */
+    int port = 0, fd = bind_loopback(SOCK_DGRAM, &port); /* never answers */
 
     (void)state;
     assert_true(fd >= 0);
@@ -735,7 +735,7 @@ test_http01_ipv4_fallback(void **state)
     struct va_config cfg;
     struct st_va_job job;
     char want[64];
-    int port, fd = bind_loopback(SOCK_STREAM, &port);
+    int port = 0, fd = bind_loopback(SOCK_STREAM, &port);
 
     (void)state;
     assert_true(fd >= 0);
