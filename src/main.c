@@ -191,6 +191,9 @@ open_modules(struct daemon_state *d)
     snprintf(vc.dns_server, sizeof(vc.dns_server), "%s", d->cfg.dns_server);
     vc.timeout_ms = d->cfg.va_timeout_ms;
     vc.authz_valid_for = 30 * 86400;
+    atomic_store(&d->app.va_always_valid, d->cfg.always_valid);
+    atomic_store(&d->app.default_profile, d->cfg.default_profile);
+    vc.always_valid_rt = &d->app.va_always_valid;
     return va_pool_start(&vc, d->app.st, &d->app.va);
 }
 
