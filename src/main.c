@@ -19,6 +19,7 @@
 #include "cairn/ca.h"
 #include "cairn/cli.h"
 #include "cairn/config.h"
+#include "cairn/eab.h"
 #include "cairn/log.h"
 #include "cairn/nonce.h"
 #include "cairn/rand.h"
@@ -353,6 +354,8 @@ main(int argc, char **argv)
         rc = setup_state_dir(&d);
     if (rc == CAIRN_OK)
         rc = open_modules(&d);
+    if (rc == CAIRN_OK)
+        eab_warn_shadowed(&d.cfg, d.app.st);
     if (rc == CAIRN_OK)
         rc = write_trust(&d);
     if (rc == CAIRN_OK)

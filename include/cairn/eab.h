@@ -43,4 +43,10 @@ int eab_verify(const struct eab *e, const uint8_t *key, size_t key_len,
                const EVP_PKEY *account_key, struct problem *p) CAIRN_MUST_CHECK;
 void eab_cleanup(struct eab *e);
 
+struct config;
+struct store;
+/* Start-up check (src/handlers/proto.c): logs a warning for each key id that is both in the
+ * config and in the database (`cairn eab add`); the config's key wins. */
+void eab_warn_shadowed(const struct config *cfg, struct store *st);
+
 #endif

@@ -213,5 +213,8 @@ config_finish_proto(struct config *cfg, char *err, size_t errsz)
                                      "profile", want);
     if (cfg->eab_single_use < 0)
         cfg->eab_single_use = cfg->ca_mode ? 1 : 0;
+    if (cfg->ca_mode && cfg->allow_test_controls)
+        log_warn("conf", "allowTestControls: the management API can list accounts, orders "
+                         "and certificates and reset the ACME state");
     return CAIRN_OK;
 }

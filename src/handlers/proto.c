@@ -134,3 +134,17 @@ proto_certid_lookup(struct acme_ctx *c, const char *certid, struct ari_certid *i
         store_cert_cleanup(cert);
     return rc;
 }
+
+void
+eab_warn_shadowed(const struct config *cfg, struct store *st)
+{
+    uint8_t key[CAIRN_MAX_EAB_KEY];
+    size_t len = 0;
+
+    for (int i = 0; i < cfg->neab_keys; i++) {
+        if (store_eab_key_get(st, cfg->eab_keys[i].kid, key, sizeof(key), &len) == CAIRN_OK)
+            log_warn("conf", "EAB key id %s is in the config and in the database; the "
+                             "config's key is used", cfg->eab_keys[i].kid);
+    }
+    OPENSSL_cleanse(key, sizeof(key));
+}
