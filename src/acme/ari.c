@@ -46,8 +46,10 @@ serial_to_hex(const uint8_t *b, size_t n, char out[CAIRN_SERIAL_HEX_MAX + 1])
         snprintf(hex + 2 * i, 3, "%02x", b[i]);
     while (hex[h] == '0' && hex[h + 1] != '\0')
         h++;
-    snprintf(out, CAIRN_SERIAL_HEX_MAX + 1, "%s", hex + h);
-    return strlen(hex + h) <= CAIRN_SERIAL_HEX_MAX ? CAIRN_OK : CAIRN_ERR_INVAL;
+    if (strlen(hex + h) > CAIRN_SERIAL_HEX_MAX)
+        return CAIRN_ERR_INVAL;
+    memcpy(out, hex + h, strlen(hex + h) + 1);
+    return CAIRN_OK;
 }
 
 int

@@ -98,7 +98,7 @@ config_parse_profiles(struct config *cfg, const json_t *v, bool strict, char *er
         if (rc != CAIRN_OK)
             return rc;
         if (pr->description[0] == '\0')
-            snprintf(pr->description, sizeof(pr->description), "The %s profile", pr->name);
+            snprintf(pr->description, sizeof(pr->description), "The %s profile", name);
         n++;
     }
     cfg->nprofiles = n;
