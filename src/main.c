@@ -19,6 +19,7 @@
 #include "cairn/ca.h"
 #include "cairn/cli.h"
 #include "cairn/config.h"
+#include "cairn/eab.h"
 #include "cairn/log.h"
 #include "cairn/nonce.h"
 #include "cairn/rand.h"
@@ -191,6 +192,9 @@ open_modules(struct daemon_state *d)
     snprintf(vc.dns_server, sizeof(vc.dns_server), "%s", d->cfg.dns_server);
     vc.timeout_ms = d->cfg.va_timeout_ms;
     vc.authz_valid_for = 30 * 86400;
+    atomic_store(&d->app.va_always_valid, d->cfg.always_valid);
+    atomic_store(&d->app.default_profile, d->cfg.default_profile);
+    vc.always_valid_rt = &d->app.va_always_valid;
     return va_pool_start(&vc, d->app.st, &d->app.va);
 }
 
@@ -350,6 +354,8 @@ main(int argc, char **argv)
         rc = setup_state_dir(&d);
     if (rc == CAIRN_OK)
         rc = open_modules(&d);
+    if (rc == CAIRN_OK)
+        eab_warn_shadowed(&d.cfg, d.app.st);
     if (rc == CAIRN_OK)
         rc = write_trust(&d);
     if (rc == CAIRN_OK)

@@ -22,6 +22,9 @@ struct app {
     struct nonce_state *nonces;
     atomic_int nonce_reject_percent; /* PEBBLE_WFE_NONCEREJECT, runtime-adjustable */
     atomic_bool draining;            /* SIGTERM received: new requests get 503 */
+    atomic_bool va_always_valid;     /* PEBBLE_VA_ALWAYS_VALID, runtime-adjustable; the VA
+                                      * reads it through va_config.always_valid_rt */
+    atomic_int default_profile;      /* index into cfg->profiles; POST /cairn/default-profile */
 };
 
 #endif

@@ -11,6 +11,26 @@
 
 #define CAIRN_CONF_STR 256
 #define CAIRN_CONF_PATH 4096
+#define CAIRN_CONF_MAX_PROFILES 16
+#define CAIRN_CONF_PROFILE_NAME 64   /* = CAIRN_MAX_PROFILE_LEN */
+#define CAIRN_CONF_MAX_EAB_KEYS 64
+#define CAIRN_CONF_EAB_KID 128
+#define CAIRN_CONF_EAB_KEY 256       /* MAC key bytes */
+
+/* A certificate profile (draft-ietf-acme-profiles; Pebble's `profiles` config). */
+struct config_profile {
+    char name[CAIRN_CONF_PROFILE_NAME + 1];
+    char description[CAIRN_CONF_STR];
+    int64_t validity;                      /* validityPeriod, seconds */
+    bool promote_cn;                       /* promoteCommonName */
+};
+
+/* An EAB MAC key from externalAccountMACKeys (never logged). */
+struct config_eab_key {
+    char kid[CAIRN_CONF_EAB_KID + 1];
+    uint8_t key[CAIRN_CONF_EAB_KEY];
+    size_t key_len;
+};
 
 struct config {
     bool ca_mode;                          /* false: test mode (Pebble-style fixture) */
@@ -45,6 +65,15 @@ struct config {
     int http_threads;                      /* MHD thread pool size */
     int log_level;                         /* enum log_level */
     char root_out[CAIRN_CONF_PATH];        /* --root-out FILE */
+    /* Protocol features (src/conf/config_proto.c). */
+    struct config_profile profiles[CAIRN_CONF_MAX_PROFILES];
+    int nprofiles;                         /* >= 1 after config_load() */
+    int default_profile;                   /* index into profiles */
+    char default_profile_name[CAIRN_CONF_PROFILE_NAME + 1]; /* cairn.defaultProfile */
+    struct config_eab_key eab_keys[CAIRN_CONF_MAX_EAB_KEYS]; /* externalAccountMACKeys */
+    int neab_keys;
+    int eab_single_use;                    /* eabSingleUse: 1/0; -1 = CA mode yes, test no */
+    bool allow_test_controls;              /* cairn.allowTestControls (CA mode) */
 };
 
 /* Builds the configuration from argv and the environment. On a usage or config error prints a
@@ -59,5 +88,26 @@ int config_parse_file(const char *path, struct config *cfg, char *err, size_t er
 int config_apply_env(struct config *cfg, char *err, size_t errsz) CAIRN_MUST_CHECK;
 /* Mode defaults. */
 void config_defaults(struct config *cfg, bool ca_mode);
+
+/* ---- protocol features (src/conf/config_proto.c) ---- */
+
+struct json_t;
+
+/* `profiles` (Pebble and cairn sections): name -> {description, validityPeriod,
+ * promoteCommonName}. strict refuses unknown members (the cairn section); Pebble's only
+ * warns. Replaces profiles parsed before. */
+int config_parse_profiles(struct config *cfg, const struct json_t *v, bool strict, char *err,
+                          size_t errsz) CAIRN_MUST_CHECK;
+/* `externalAccountMACKeys`: kid -> base64url key. */
+int config_parse_eab_keys(struct config *cfg, const struct json_t *v, char *err, size_t errsz)
+    CAIRN_MUST_CHECK;
+/* After file, environment and flags: with no profiles configured, one "default" of
+ * cfg->validity seconds; resolves default_profile ("default", cairn.defaultProfile, or the
+ * first); resolves eab_single_use. */
+int config_finish_proto(struct config *cfg, char *err, size_t errsz) CAIRN_MUST_CHECK;
+/* The profile of that name, or NULL. */
+const struct config_profile *config_profile_find(const struct config *cfg, const char *name);
+/* The EAB key of that key id from the config, or NULL. */
+const struct config_eab_key *config_eab_key_find(const struct config *cfg, const char *kid);
 
 #endif

@@ -22,5 +22,8 @@
 #define CAIRN_MAX_REDIRECTS 10            /* http-01 redirects */
 #define CAIRN_NONCE_MAX_AGE 300           /* seconds */
 #define CAIRN_NONCE_SKEW 5                /* seconds of tolerated clock skew */
+#define CAIRN_MAX_CERTID_LEN 200          /* ARI certID characters (RFC 9773) */
+#define CAIRN_MAX_EAB_KID_LEN 128         /* EAB key id characters */
+#define CAIRN_MAX_EAB_KEY 256             /* EAB MAC key bytes */
 
 #endif

@@ -97,6 +97,7 @@ struct st_order {
     size_t nauthz;
     char *error;          /* problem JSON text, owned; NULL = none */
     char cert_serial[CAIRN_SERIAL_HEX_MAX + 1]; /* "" until a certificate is stored */
+    char replaces[CAIRN_MAX_CERTID_LEN + 1]; /* ARI certID of the replaced cert; "" = none */
 };
 
 struct st_cert {
@@ -274,5 +275,72 @@ int store_key_is_blocked(struct store *st, const char *spki_sha256, bool *blocke
  * number fixed in *fixed. Challenges left processing are requeued via
  * store_va_jobs_pending(). */
 int store_recover(struct store *st, int64_t now, size_t *fixed) CAIRN_MUST_CHECK;
+
+/* ---- protocol features: EAB, pre-authorization, ARI, revocation by authorization,
+ * management API (src/store/sqlite_proto.c) ---- */
+
+/* store_account_create() that also records the EAB key id the account was bound with
+ * (eab_kid may be NULL: none). With single_use, a key id already bound to an account is
+ * CAIRN_ERR_CONFLICT with *kid_taken set (a taken thumbprint: CONFLICT, *kid_taken false). */
+int store_account_create_eab(struct store *st, const struct st_account *a, const char *eab_kid,
+                             bool single_use, bool *kid_taken) CAIRN_MUST_CHECK;
+/* The EAB key id of an account ("" when none). */
+int store_account_eab_kid(struct store *st, const char *id,
+                          char out[CAIRN_MAX_EAB_KID_LEN + 1]) CAIRN_MUST_CHECK;
+/* Accounts bound with a key id. */
+int store_eab_kid_accounts(struct store *st, const char *kid, int64_t *count) CAIRN_MUST_CHECK;
+
+/* EAB MAC keys added by `cairn eab add`. put: CAIRN_ERR_CONFLICT when the kid exists. get:
+ * copies at most cap bytes (CAIRN_ERR_NOTFOUND when absent). delete: CAIRN_ERR_NOTFOUND when
+ * absent. list: up to max key ids (oldest first) with their creation times (may be NULL). */
+int store_eab_key_put(struct store *st, const char *kid, const uint8_t *key, size_t len,
+                      int64_t now) CAIRN_MUST_CHECK;
+int store_eab_key_get(struct store *st, const char *kid, uint8_t *key, size_t cap,
+                      size_t *len) CAIRN_MUST_CHECK;
+int store_eab_key_delete(struct store *st, const char *kid) CAIRN_MUST_CHECK;
+int store_eab_key_list(struct store *st, size_t max, char (*kids)[CAIRN_MAX_EAB_KID_LEN + 1],
+                       int64_t *created, size_t *n) CAIRN_MUST_CHECK;
+
+/* newAuthz (RFC 8555 §7.4.1): inserts a complete authorization with its challenges, owned by
+ * a->account_id and flagged as a pre-authorization. */
+int store_authz_create_preauth(struct store *st, const struct st_authz *a, int64_t now)
+    CAIRN_MUST_CHECK;
+/* Flags an existing authorization of account_id as a pre-authorization. */
+int store_authz_mark_preauth(struct store *st, const char *id, const char *account_id)
+    CAIRN_MUST_CHECK;
+/* A valid, unexpired pre-authorization of account_id for ident (reused by newOrder whatever
+ * PEBBLE_AUTHZREUSE says). CAIRN_ERR_NOTFOUND when none. */
+int store_authz_find_preauth(struct store *st, const char *account_id,
+                             const struct ident *ident, int64_t now,
+                             char out_id[CAIRN_ID_LEN + 1]) CAIRN_MUST_CHECK;
+/* RFC 8555 §7.6: whether account_id holds a valid, unexpired authorization for every
+ * identifier (order form; a "*." name is covered by an authorization of its base name). */
+int store_account_holds_authz(struct store *st, const char *account_id,
+                              const struct ident *idents, size_t n, int64_t now, bool *holds)
+    CAIRN_MUST_CHECK;
+
+/* ARI: whether an order that is not invalid (nor expired unfinished) already replaces the
+ * certificate named by certid. store_order_create() re-checks inside its transaction
+ * (CAIRN_ERR_CONFLICT). */
+int store_order_replaced(struct store *st, const char *certid, int64_t now, bool *replaced)
+    CAIRN_MUST_CHECK;
+/* Test-mode renewalInfo override for a certificate serial (POST /set-renewal-info/). get:
+ * heap text the caller frees; CAIRN_ERR_NOTFOUND when none. */
+int store_ari_override_set(struct store *st, const char *serial, const char *response,
+                           int64_t now) CAIRN_MUST_CHECK;
+int store_ari_override_get(struct store *st, const char *serial, char **response)
+    CAIRN_MUST_CHECK;
+
+/* Management listing: up to max ids, oldest first. Certificates: only signed ones. Order ids
+ * of an account include invalid orders. */
+int store_account_ids(struct store *st, size_t max, char (*ids)[CAIRN_ID_LEN + 1], size_t *n)
+    CAIRN_MUST_CHECK;
+int store_account_order_ids(struct store *st, const char *account_id, size_t max,
+                            char (*ids)[CAIRN_ID_LEN + 1], size_t *n) CAIRN_MUST_CHECK;
+int store_cert_serials(struct store *st, size_t max, char (*serials)[CAIRN_SERIAL_HEX_MAX + 1],
+                       size_t *n) CAIRN_MUST_CHECK;
+/* POST /cairn/reset: deletes every account, order, authorization, challenge, certificate,
+ * blocked key and ARI override in one transaction. EAB keys and the CA stay. */
+int store_reset(struct store *st) CAIRN_MUST_CHECK;
 
 #endif

@@ -7,6 +7,7 @@
 #ifndef CAIRN_VA_H
 #define CAIRN_VA_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -30,6 +31,10 @@ struct va_config {
     char dns_server[256];   /* "host:port" or "" for the system resolver */
     int timeout_ms;         /* whole validation bound (default 20000) */
     int64_t authz_valid_for; /* seconds a valid authz stays valid (default 30 days) */
+    /* When non-NULL it replaces always_valid and is read before every job, so the
+     * management API can flip it at run time (POST /cairn/va-always-valid). Must outlive
+     * the VA. */
+    const atomic_bool *always_valid_rt;
 };
 
 /* Starts cfg->workers threads. The store must outlive the VA. */

@@ -155,6 +155,8 @@ render_order(const char *base, const struct st_order *o)
     if (o->not_after)
         set_time(j, "notAfter", o->not_after);
     json_object_set_new(j, "profile", json_string(o->profile));
+    if (o->replaces[0])
+        json_object_set_new(j, "replaces", json_string(o->replaces));
     for (size_t i = 0; i < o->nauthz; i++)
         if (render_url(url, sizeof(url), base, CAIRN_PATH_AUTHZ, o->authz_ids[i], NULL) == 0)
             json_array_append_new(authz, json_string(url));

@@ -4,10 +4,15 @@
 #include <string.h>
 
 static int cli_help(int argc, char **argv);
+/* src/cli/cli_eab.c */
+cli_fn cli_eab_add, cli_eab_list, cli_eab_remove;
 
 /* One row per command; each noun's verbs live in src/cli/cli_<noun>.c. */
 static const struct cli_command cli_commands[] = {
     { "help", "", "list the admin commands", cli_help },
+    { "eab", "add", "add an EAB key id (KID [--key B64URL]; generated if absent)", cli_eab_add },
+    { "eab", "list", "list EAB key ids (config and database) and their accounts", cli_eab_list },
+    { "eab", "remove", "remove an EAB key id from the database (KID)", cli_eab_remove },
 };
 
 static int

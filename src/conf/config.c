@@ -34,6 +34,7 @@ config_defaults(struct config *cfg, bool ca_mode)
     cfg->va_timeout_ms = 20000;
     cfg->http_threads = 4;
     cfg->log_level = LOG_LVL_INFO;
+    cfg->eab_single_use = -1;
 }
 
 static int cfg_err(char *err, size_t errsz, const char *fmt, ...) CAIRN_PRINTF(3, 4);
@@ -125,6 +126,10 @@ apply_pebble_key(struct config *cfg, const char *k, const json_t *v, char *err, 
             return CAIRN_ERR_INVAL;
         return CAIRN_OK;
     }
+    if (strcasecmp(k, "profiles") == 0)
+        return config_parse_profiles(cfg, v, false, err, errsz);
+    if (strcasecmp(k, "externalAccountMACKeys") == 0)
+        return config_parse_eab_keys(cfg, v, err, errsz);
     log_warn("conf", "ignoring unknown or not yet supported pebble key %s", k);
     return CAIRN_OK;
 }
@@ -189,6 +194,56 @@ ck_va_timeout(struct config *cfg, const json_t *v, char *err, size_t errsz)
     return set_int(&cfg->va_timeout_ms, v, 100, 120000, "vaTimeoutMs", err, errsz);
 }
 
+static int
+ck_profiles(struct config *cfg, const json_t *v, char *err, size_t errsz)
+{
+    return config_parse_profiles(cfg, v, true, err, errsz);
+}
+
+static int
+ck_eab_keys(struct config *cfg, const json_t *v, char *err, size_t errsz)
+{
+    return config_parse_eab_keys(cfg, v, err, errsz);
+}
+
+static int
+ck_bool(bool *dst, const json_t *v, const char *name, char *err, size_t errsz)
+{
+    if (!json_is_boolean(v))
+        return cfg_err(err, errsz, "config: %s must be a boolean", name);
+    *dst = json_is_true(v);
+    return CAIRN_OK;
+}
+
+static int
+ck_eab_required(struct config *cfg, const json_t *v, char *err, size_t errsz)
+{
+    return ck_bool(&cfg->eab_required, v, "externalAccountBindingRequired", err, errsz);
+}
+
+static int
+ck_eab_single_use(struct config *cfg, const json_t *v, char *err, size_t errsz)
+{
+    bool b = false;
+    int rc = ck_bool(&b, v, "eabSingleUse", err, errsz);
+
+    cfg->eab_single_use = b ? 1 : 0;
+    return rc;
+}
+
+static int
+ck_test_controls(struct config *cfg, const json_t *v, char *err, size_t errsz)
+{
+    return ck_bool(&cfg->allow_test_controls, v, "allowTestControls", err, errsz);
+}
+
+static int
+ck_default_profile(struct config *cfg, const json_t *v, char *err, size_t errsz)
+{
+    return set_str(cfg->default_profile_name, sizeof(cfg->default_profile_name), v,
+                   "defaultProfile", err, errsz);
+}
+
 static const struct cairn_key cairn_keys[] = {
     { "mode", ck_mode },
     { "stateDir", ck_state_dir },
@@ -204,6 +259,12 @@ static const struct cairn_key cairn_keys[] = {
     { "vaWorkers", ck_va_workers },
     { "vaTimeoutMs", ck_va_timeout },
     { "httpThreads", ck_http_threads },
+    { "profiles", ck_profiles },
+    { "defaultProfile", ck_default_profile },
+    { "externalAccountMACKeys", ck_eab_keys },
+    { "externalAccountBindingRequired", ck_eab_required },
+    { "eabSingleUse", ck_eab_single_use },
+    { "allowTestControls", ck_test_controls },
 };
 
 static int
@@ -469,6 +530,8 @@ config_load(int argc, char **argv, struct config *out, bool *want_exit)
         goto fail;
     if (apply_flags(argc, argv, out, want_exit) != CAIRN_OK)
         return CAIRN_ERR_INVAL;
+    if (config_finish_proto(out, err, sizeof(err)) != CAIRN_OK)
+        goto fail;
     return CAIRN_OK;
 fail:
     fprintf(stderr, "cairn: %s\n", err);

@@ -3,6 +3,7 @@
 
 #include "cairn/ca.h"
 #include "handlers/common.h"
+#include "handlers/proto.h"
 
 static void
 set_url(json_t *o, const char *key, const char *base, const char *path)
@@ -32,8 +33,7 @@ int
 ep_directory(struct acme_ctx *c, struct reply *r, struct problem *p)
 {
     const struct config *cfg = c->app->cfg;
-    json_t *d = json_object(), *meta = json_object();
-    char desc[128];
+    json_t *d = json_object(), *meta = json_object(), *profiles = json_object();
 
     (void)p;
     set_url(d, "newNonce", c->base, "/acme/new-nonce");
@@ -41,6 +41,8 @@ ep_directory(struct acme_ctx *c, struct reply *r, struct problem *p)
     set_url(d, "newOrder", c->base, "/acme/new-order");
     set_url(d, "revokeCert", c->base, "/acme/revoke-cert");
     set_url(d, "keyChange", c->base, "/acme/key-change");
+    set_url(d, "newAuthz", c->base, "/acme/new-authz");
+    set_url(d, "renewalInfo", c->base, "/acme/renewal-info");
     json_object_set_new(meta, "termsOfService",
                         json_string(cfg->tos_url[0] ? cfg->tos_url
                                                     : "data:text/plain,Test%20terms%20of%20service"));
@@ -48,9 +50,14 @@ ep_directory(struct acme_ctx *c, struct reply *r, struct problem *p)
         json_object_set_new(meta, "website", json_string(cfg->website));
     json_object_set_new(meta, "caaIdentities", caa_identities(c->base));
     json_object_set_new(meta, "externalAccountRequired", json_boolean(cfg->eab_required));
-    snprintf(desc, sizeof(desc), "The default profile: %lld-second certificates",
-             (long long)cfg->validity);
-    json_object_set_new(meta, "profiles", json_pack("{s:s}", "default", desc));
+    /* draft-ietf-acme-profiles: name -> description */
+    for (int i = 0; i < cfg->nprofiles; i++)
+        json_object_set_new(profiles, cfg->profiles[i].name,
+                            json_string(cfg->profiles[i].description));
+    if (cfg->nprofiles <= 0)
+        json_object_set_new(profiles, proto_default_profile(c->app)->name,
+                            json_string(proto_default_profile(c->app)->description));
+    json_object_set_new(meta, "profiles", profiles);
     json_object_set_new(d, "meta", meta);
     r->no_index_link = true;
     return ep_reply_json(r, 200, d);

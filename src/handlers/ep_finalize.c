@@ -10,6 +10,7 @@
 #include "cairn/rand.h"
 #include "cairn/render.h"
 #include "handlers/common.h"
+#include "handlers/proto.h"
 
 #define SERIAL_BYTES 16
 #define BACKDATE 60 /* seconds: tolerate clients whose clocks run slightly behind */
@@ -65,6 +66,7 @@ issue(struct acme_ctx *c, struct st_order *o, struct csr *csr)
     uint8_t serial[SERIAL_BYTES], *der = NULL;
     size_t der_len = 0;
     struct ca_leaf_req req = { 0 };
+    const struct config_profile *prof = proto_order_profile(c->app, o->profile);
     int rc;
 
     rc = new_serial(serial, o->cert_serial);
@@ -79,7 +81,8 @@ issue(struct acme_ctx *c, struct st_order *o, struct csr *csr)
     req.idents = o->idents;
     req.nidents = o->nidents;
     req.not_before = o->not_before ? o->not_before : c->now - BACKDATE;
-    req.not_after = o->not_after ? o->not_after : req.not_before + c->app->cfg->validity - 1;
+    req.not_after = o->not_after ? o->not_after : req.not_before + prof->validity - 1;
+    req.promote_cn = prof->promote_cn;
     rc = ca_issue_leaf(c->app->ca, &req, &der, &der_len);
     if (rc != CAIRN_OK) {
         log_err("acme", "req=%s signing order %s failed (rc %d)", c->req_id, o->id, rc);

@@ -7,6 +7,7 @@
 #include "cairn/rand.h"
 #include "cairn/render.h"
 #include "handlers/common.h"
+#include "handlers/proto.h"
 
 struct new_account {
     bool tos;
@@ -43,10 +44,12 @@ reply_existing(struct acme_ctx *c, const struct st_account *a, struct reply *r,
 }
 
 static int
-create(struct acme_ctx *c, const struct new_account *na, struct reply *r, struct problem *p)
+create(struct acme_ctx *c, const struct new_account *na, const char *eab_kid, struct reply *r,
+       struct problem *p)
 {
     struct st_account a = { 0 }, existing = { 0 };
     json_t *jwk = NULL;
+    bool kid_taken = false;
     int rc;
 
     if (na->contact != NULL && (rc = contact_check(na->contact, c->app->cfg->ca_mode,
@@ -65,7 +68,14 @@ create(struct acme_ctx *c, const struct new_account *na, struct reply *r, struct
     a.status = ACCT_VALID;
     a.tos_agreed = na->tos;
     a.created_at = c->now;
-    rc = store_account_create(c->app->st, &a);
+    rc = store_account_create_eab(c->app->st, &a, eab_kid[0] ? eab_kid : NULL,
+                                  c->app->cfg->eab_single_use > 0, &kid_taken);
+    if (rc == CAIRN_ERR_CONFLICT && kid_taken) {
+        rc = problem_set(p, PROB_UNAUTHORIZED,
+                         "externalAccountBinding: key id \"%.64s\" is already bound to an "
+                         "account", eab_kid);
+        goto out;
+    }
     if (rc == CAIRN_ERR_CONFLICT) { /* a concurrent request registered the key first */
         rc = store_account_get_by_thumbprint(c->app->st, c->thumbprint, &existing);
         if (rc == CAIRN_OK)
@@ -74,7 +84,8 @@ create(struct acme_ctx *c, const struct new_account *na, struct reply *r, struct
     }
     if (rc != CAIRN_OK)
         goto out;
-    log_info("acme", "req=%s new account %s", c->req_id, a.id);
+    log_info("acme", "req=%s new account %s%s%s", c->req_id, a.id,
+             eab_kid[0] ? " bound to EAB key id " : "", eab_kid);
     rc = render_url(r->location, sizeof(r->location), c->base, CAIRN_PATH_ACCT, a.id, NULL);
     if (rc == CAIRN_OK)
         rc = ep_reply_json(r, 201, render_account(c->base, &a));
@@ -90,6 +101,7 @@ ep_new_account(struct acme_ctx *c, struct reply *r, struct problem *p)
 {
     struct new_account na = { 0 };
     struct st_account existing = { 0 };
+    char eab_kid[CAIRN_MAX_EAB_KID_LEN + 1] = "";
     int rc = parse(c->payload, &na, p);
 
     if (rc != CAIRN_OK)
@@ -113,5 +125,7 @@ ep_new_account(struct acme_ctx *c, struct reply *r, struct problem *p)
     if (c->app->cfg->eab_required && na.eab == NULL)
         return problem_set(p, PROB_EXTERNAL_ACCOUNT_REQUIRED,
                            "this CA requires an external account binding");
-    return create(c, &na, r, p);
+    if (na.eab != NULL && (rc = proto_eab_check(c, na.eab, eab_kid, p)) != CAIRN_OK)
+        return rc;
+    return create(c, &na, eab_kid, r, p);
 }

@@ -8,6 +8,7 @@
 #include "cairn/rand.h"
 #include "cairn/render.h"
 #include "handlers/common.h"
+#include "handlers/proto.h"
 
 #define ORDER_LIFETIME (24 * 3600)
 #define PENDING_AUTHZ_LIFETIME (24 * 3600)
@@ -20,6 +21,8 @@ struct new_order {
     int64_t not_before;
     int64_t not_after;
     const char *profile;
+    const char *replaces;               /* ARI certID (RFC 9773 §5), or NULL */
+    const struct config_profile *prof;  /* the profile used */
 };
 
 static int
@@ -70,10 +73,10 @@ check_dates(const struct acme_ctx *c, const struct new_order *no, struct problem
         return problem_set(p, PROB_MALFORMED, "notBefore is in the past");
     if (no->not_after && (no->not_after <= nb || no->not_after <= c->now))
         return problem_set(p, PROB_MALFORMED, "notAfter must be after notBefore and now");
-    if (no->not_after && no->not_after - nb > c->app->cfg->validity)
+    if (no->not_after && no->not_after - nb > no->prof->validity)
         return problem_set(p, PROB_MALFORMED,
-                           "notAfter - notBefore exceeds the profile's validity of %lld s",
-                           (long long)c->app->cfg->validity);
+                           "notAfter - notBefore exceeds the validity of profile %s, %lld s",
+                           no->prof->name, (long long)no->prof->validity);
     return CAIRN_OK;
 }
 
@@ -88,9 +91,17 @@ parse(const struct acme_ctx *c, struct new_order *no, struct problem *p)
         rc = parse_date(c->payload, "notAfter", &no->not_after, p);
     if (rc == CAIRN_OK)
         rc = ep_opt_string(c->payload, "profile", &no->profile, p);
-    if (rc == CAIRN_OK && no->profile != NULL && strcmp(no->profile, "default") != 0)
+    if (rc == CAIRN_OK)
+        rc = ep_opt_string(c->payload, "replaces", &no->replaces, p);
+    if (rc != CAIRN_OK)
+        return rc;
+    /* draft-ietf-acme-profiles: an unknown name is refused; none means the default profile,
+     * never a random one as Pebble picks */
+    no->prof = no->profile ? config_profile_find(c->app->cfg, no->profile)
+                           : proto_default_profile(c->app);
+    if (no->prof == NULL)
         return problem_set(p, PROB_INVALID_PROFILE, "unknown profile \"%.64s\"", no->profile);
-    return rc == CAIRN_OK ? check_dates(c, no, p) : rc;
+    return check_dates(c, no, p);
 }
 
 /* The challenges offered (PROTOCOL.md §5): DNS name all three, wildcard dns-01, IP http-01
@@ -131,6 +142,12 @@ make_challenges(const struct acme_ctx *c, struct st_authz *az)
     return CAIRN_OK;
 }
 
+int
+ep_make_challenges(const struct acme_ctx *c, struct st_authz *az)
+{
+    return make_challenges(c, az);
+}
+
 /* Valid authorizations are reused always in CA mode and with PEBBLE_AUTHZREUSE probability
  * in test mode; pending ones always (PROTOCOL.md §1). */
 static bool
@@ -153,6 +170,10 @@ plan_authz(const struct acme_ctx *c, const struct ident *order_id, struct st_aut
     if (az->ident.wildcard) /* the authz names the base domain */
         memmove(az->ident.value, az->ident.value + 2, strlen(az->ident.value + 2) + 1);
     *created = false;
+    /* newAuthz pre-authorizations exist to satisfy later orders: always reused */
+    rc = store_authz_find_preauth(c->app->st, c->acct.id, &az->ident, c->now, out_id);
+    if (rc != CAIRN_ERR_NOTFOUND)
+        return rc;
     rc = store_authz_find_reusable(c->app->st, c->acct.id, &az->ident, reuse_valid(c), c->now,
                                    out_id);
     if (rc != CAIRN_ERR_NOTFOUND)
@@ -167,8 +188,63 @@ plan_authz(const struct acme_ctx *c, const struct ident *order_id, struct st_aut
     return make_challenges(c, az);
 }
 
+/* RFC 9773 §5: one live order per replaced certificate. */
 static int
-create_order(struct acme_ctx *c, struct st_order *o, struct reply *r)
+check_not_replaced(struct acme_ctx *c, const char *certid, struct problem *p)
+{
+    bool replaced = false;
+    int rc = store_order_replaced(c->app->st, certid, c->now, &replaced);
+
+    if (rc == CAIRN_OK && replaced)
+        return problem_set(p, PROB_ALREADY_REPLACED,
+                           "certificate %.80s is already replaced by another order", certid);
+    return rc;
+}
+
+static bool
+shares_ident(const struct st_order *a, const struct st_order *b)
+{
+    for (size_t i = 0; i < a->nidents; i++)
+        for (size_t j = 0; j < b->nidents; j++)
+            if (a->idents[i].type == b->idents[j].type &&
+                strcmp(a->idents[i].value, b->idents[j].value) == 0)
+                return true;
+    return false;
+}
+
+/* PROTOCOL.md §1: replaces must name our certificate (400 malformed) of this account (403
+ * unauthorized) sharing an identifier (400 malformed), not yet replaced (409). */
+static int
+check_replaces(struct acme_ctx *c, const char *certid, struct st_order *o, struct problem *p)
+{
+    struct ari_certid id;
+    struct st_cert cert = { 0 };
+    struct st_order old = { 0 };
+    int64_t nb = 0, na = 0;
+    int rc = proto_certid_lookup(c, certid, &id, &cert, &nb, &na, p);
+
+    if (rc == CAIRN_ERR_NOTFOUND)
+        rc = problem_set(p, PROB_MALFORMED, "replaces: no certificate %.80s was issued here",
+                         certid);
+    if (rc == CAIRN_OK && strcmp(cert.account_id, c->acct.id) != 0)
+        rc = problem_set(p, PROB_UNAUTHORIZED,
+                         "replaces: the certificate was issued to another account");
+    if (rc == CAIRN_OK)
+        rc = store_order_get(c->app->st, cert.order_id, NULL, c->now, &old);
+    if (rc == CAIRN_OK && !shares_ident(o, &old))
+        rc = problem_set(p, PROB_MALFORMED,
+                         "replaces: the order shares no identifier with the certificate");
+    if (rc == CAIRN_OK)
+        rc = check_not_replaced(c, id.canonical, p);
+    if (rc == CAIRN_OK)
+        snprintf(o->replaces, sizeof(o->replaces), "%s", id.canonical);
+    store_order_cleanup(&old);
+    store_cert_cleanup(&cert);
+    return rc;
+}
+
+static int
+create_order(struct acme_ctx *c, struct st_order *o, struct reply *r, struct problem *p)
 {
     struct st_authz *newaz = calloc(o->nidents, sizeof(*newaz));
     enum order_status status = ORDER_PENDING;
@@ -185,6 +261,10 @@ create_order(struct acme_ctx *c, struct st_order *o, struct reply *r)
     }
     if (rc == CAIRN_OK)
         rc = store_order_create(c->app->st, o, newaz, nnew, &status);
+    /* a concurrent order took the replacement between the check and the insert */
+    if (rc == CAIRN_ERR_CONFLICT && o->replaces[0] &&
+        check_not_replaced(c, o->replaces, p) == CAIRN_ERR_PROTO)
+        rc = CAIRN_ERR_PROTO;
     for (size_t i = 0; newaz && i < nnew; i++)
         store_authz_cleanup(&newaz[i]);
     free(newaz);
@@ -222,8 +302,10 @@ ep_new_order(struct acme_ctx *c, struct reply *r, struct problem *p)
     o.expires_at = c->now + ORDER_LIFETIME;
     o.not_before = no.not_before;
     o.not_after = no.not_after;
-    snprintf(o.profile, sizeof(o.profile), "default");
-    rc = create_order(c, &o, r);
+    snprintf(o.profile, sizeof(o.profile), "%s", no.prof->name);
+    if (no.replaces != NULL && (rc = check_replaces(c, no.replaces, &o, p)) != CAIRN_OK)
+        goto out;
+    rc = create_order(c, &o, r, p);
 out:
     store_order_cleanup(&o);
     return rc;

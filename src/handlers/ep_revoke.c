@@ -53,15 +53,39 @@ find_cert(struct acme_ctx *c, const uint8_t *der, size_t len, struct st_cert *ou
     return CAIRN_OK;
 }
 
-/* RFC 8555 §7.6: the issuing account (kid) or the certificate's key (jwk). */
+/* RFC 8555 §7.6: an account holding valid authorizations for every name of the
+ * certificate (the issuing order's identifiers, which the certificate's SANs equal). */
 static int
-check_right(struct acme_ctx *c, const struct st_cert *cert, struct problem *p)
+holds_all_names(struct acme_ctx *c, const struct st_cert *cert, bool *holds)
+{
+    struct st_order o = { 0 };
+    int rc = store_order_get(c->app->st, cert->order_id, NULL, c->now, &o);
+
+    if (rc == CAIRN_OK)
+        rc = store_account_holds_authz(c->app->st, c->acct.id, o.idents, o.nidents, c->now,
+                                       holds);
+    store_order_cleanup(&o);
+    return rc;
+}
+
+/* RFC 8555 §7.6: the issuing account (kid), an account authorized for all names (kid;
+ * *by_authz set), or the certificate's key (jwk). */
+static int
+check_right(struct acme_ctx *c, const struct st_cert *cert, bool *by_authz, struct problem *p)
 {
     EVP_PKEY *certkey;
-    bool same;
+    bool same, holds = false;
+    int rc;
 
+    *by_authz = false;
     if (c->has_acct) {
         if (strcmp(cert->account_id, c->acct.id) == 0)
+            return CAIRN_OK;
+        rc = holds_all_names(c, cert, &holds);
+        if (rc != CAIRN_OK)
+            return rc;
+        *by_authz = holds;
+        if (holds)
             return CAIRN_OK;
         return problem_set(p, PROB_UNAUTHORIZED,
                            "this account may not revoke the certificate");
@@ -82,6 +106,7 @@ ep_revoke(struct acme_ctx *c, struct reply *r, struct problem *p)
     uint8_t *der = NULL;
     size_t len = 0;
     char spki[65];
+    bool by_authz = false;
     int reason = 0, rc;
 
     if (!json_is_string(v) || json_string_length(v) > (CAIRN_MAX_CERT_DER / 3 + 1) * 4 ||
@@ -91,7 +116,7 @@ ep_revoke(struct acme_ctx *c, struct reply *r, struct problem *p)
     if (rc == CAIRN_OK && cert.not_after < c->now)
         rc = problem_set(p, PROB_UNAUTHORIZED, "the certificate has expired");
     if (rc == CAIRN_OK)
-        rc = check_right(c, &cert, p);
+        rc = check_right(c, &cert, &by_authz, p);
     /* D15: authorization first, so revocation state is not leaked */
     if (rc == CAIRN_OK && cert.status == CERT_REVOKED)
         rc = problem_set(p, PROB_ALREADY_REVOKED, "the certificate is already revoked");
@@ -99,6 +124,8 @@ ep_revoke(struct acme_ctx *c, struct reply *r, struct problem *p)
         rc = parse_reason(c->payload, &reason, p);
     if (rc == CAIRN_OK && !c->has_acct)
         reason = 1; /* revoked with the certificate key: keyCompromise */
+    if (rc == CAIRN_OK && by_authz)
+        reason = 5; /* PROTOCOL.md §1: by another authorized account, cessationOfOperation */
     if (rc == CAIRN_OK && !c->has_acct)
         rc = key_spki_sha256_hex(c->key, spki);
     if (rc == CAIRN_OK) {

@@ -52,6 +52,7 @@ struct reply {
     int nlinks;
     int retry_after;       /* seconds; 0 = no header */
     bool no_index_link;    /* the directory does not link to itself */
+    const char *cache_control; /* static text replacing "no-store" (renewalInfo), or NULL */
 };
 
 typedef int ep_fn(struct acme_ctx *c, struct reply *r, struct problem *p);
@@ -73,5 +74,7 @@ ep_fn ep_authz;
 ep_fn ep_challenge;
 ep_fn ep_cert;
 ep_fn ep_revoke;
+ep_fn ep_new_authz;
+ep_fn ep_renewal_info;
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "cairn/ca.h"
 #include "cairn/store.h"
+#include "http/admin_proto.h"
 #include "http/send.h"
 
 #define ADMIN_PEM_TYPE "application/pem-certificate-chain; charset=utf-8"
@@ -146,10 +147,16 @@ static const struct admin_route admin_routes[] = {
 };
 
 static enum MHD_Result
-admin_route(struct app *app, struct MHD_Connection *conn, const char *url, const char *method)
+admin_route(struct app *app, struct MHD_Connection *conn, const char *url, const char *method,
+            const struct admin_body *body)
 {
     const char *m = strcmp(method, "HEAD") == 0 ? "GET" : method;
     bool path_known = false;
+    enum MHD_Result ok;
+
+    /* endpoints that read a body, and the /cairn/ controls (admin_proto.c) */
+    if (admin_proto_route(app, conn, url, m, body, &path_known, &ok))
+        return ok;
 
     for (size_t i = 0; i < CAIRN_ARRAY_LEN(admin_routes); i++) {
         const struct admin_route *r = &admin_routes[i];
@@ -170,16 +177,24 @@ admin_on_request(void *cls, struct MHD_Connection *conn, const char *url, const 
                  const char *version, const char *upload_data, size_t *upload_data_size,
                  void **con_cls)
 {
+    struct admin_body *b = *con_cls;
+
     (void)version;
-    (void)upload_data;
-    if (*con_cls == NULL) {
-        *con_cls = (void *)1; /* headers seen; answer once the body (if any) is read */
+    if (b == NULL) {
+        /* headers seen; answer once the body (if any) is read. Freed by
+         * admin_on_completed(). */
+        b = calloc(1, sizeof(*b));
+        if (b == NULL)
+            return MHD_NO;
+        *con_cls = b;
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
-        *upload_data_size = 0; /* no management endpoint takes a body yet */
+        admin_body_append(b, upload_data, *upload_data_size);
+        *upload_data_size = 0;
         return MHD_YES;
     }
-    *con_cls = NULL;
-    return admin_route(wfe_app(cls), conn, url, method);
+    if (b->too_big)
+        return admin_send(conn, 413, NULL, "");
+    return admin_route(wfe_app(cls), conn, url, method, b);
 }

@@ -27,6 +27,10 @@ static const struct route route_table[] = {
     { "/acme/authz/", true, "", POST_ONLY, AUTH_KID, PAYLOAD_EITHER, true, ep_authz },
     { "/acme/chall/", true, "", POST_ONLY, AUTH_KID, PAYLOAD_EITHER, true, ep_challenge },
     { "/acme/cert/", true, "", POST_ONLY, AUTH_KID, PAYLOAD_EMPTY, true, ep_cert },
+    { "/acme/new-authz", false, "", POST_ONLY, AUTH_KID, PAYLOAD_OBJECT, true, ep_new_authz },
+    /* RFC 9773: the certID has a "."; the handler answers an unparsable one 400 */
+    { "/acme/renewal-info/", true, "", READ_ONLY, AUTH_NONE, PAYLOAD_EMPTY, true,
+      ep_renewal_info },
 };
 
 /* Ids are base64url (22 chars) and serials hex; anything else cannot name an object. */
@@ -37,21 +41,29 @@ param_char_ok(char ch)
            ch == '-' || ch == '_';
 }
 
+/* The renewalInfo certID holds a "." and may name other issuers' longer AKIs: any printable
+ * ASCII but '/', up to 256 characters, so the handler can answer an unparsable one 400. */
+static bool
+param_any(const struct route *rt)
+{
+    return rt->fn == ep_renewal_info;
+}
+
 static bool
 match_param(const struct route *rt, const char *path, char **arg)
 {
-    size_t plen = strlen(rt->prefix), n = 0;
+    size_t plen = strlen(rt->prefix), n = 0, max = param_any(rt) ? 256 : 64;
     const char *s;
 
     if (strncmp(path, rt->prefix, plen) != 0)
         return false;
     s = path + plen;
-    while (s[n] != '\0' && s[n] != '/' && n <= 64)
+    while (s[n] != '\0' && s[n] != '/' && n <= max)
         n++;
-    if (n == 0 || n > 64 || strcmp(s + n, rt->suffix) != 0)
+    if (n == 0 || n > max || strcmp(s + n, rt->suffix) != 0)
         return false;
     for (size_t i = 0; i < n; i++)
-        if (!param_char_ok(s[i]))
+        if (!param_char_ok(s[i]) && !(param_any(rt) && s[i] > ' ' && s[i] < 0x7f))
             return false;
     *arg = strndup(s, n);
     return *arg != NULL;

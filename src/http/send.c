@@ -26,7 +26,8 @@ reply_cleanup(struct reply *r)
 }
 
 static void
-add_common_headers(struct app *app, struct MHD_Response *resp, const char *base, bool index)
+add_common_headers(struct app *app, struct MHD_Response *resp, const char *base, bool index,
+                   const char *cache_control)
 {
     char nonce[CAIRN_NONCE_STR_LEN + 1], link[1100];
 
@@ -36,7 +37,7 @@ add_common_headers(struct app *app, struct MHD_Response *resp, const char *base,
         snprintf(link, sizeof(link), "<%s/dir>;rel=\"index\"", base);
         MHD_add_response_header(resp, "Link", link);
     }
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    MHD_add_response_header(resp, "Cache-Control", cache_control ? cache_control : "no-store");
     MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
     MHD_add_response_header(resp, "Access-Control-Expose-Headers",
                             "Link, Location, Replay-Nonce, Retry-After");
@@ -100,7 +101,8 @@ send_result(struct app *app, struct MHD_Connection *conn, const char *req_id, in
                strlen(host) < 255) {
         snprintf(base, sizeof(base), "https://%s", host);
     }
-    add_common_headers(app, resp, base[0] ? base : NULL, !(rep && rep->no_index_link));
+    add_common_headers(app, resp, base[0] ? base : NULL, !(rep && rep->no_index_link),
+                       rc == CAIRN_OK && rep ? rep->cache_control : NULL);
     if (rep != NULL) {
         if (rc == CAIRN_OK && rep->location[0])
             MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, rep->location);

@@ -382,7 +382,8 @@ wfe_start(struct app *app, int listen_fd, int mgmt_fd, const char *cert_pem, con
         return CAIRN_ERR_IO;
     }
     if (mgmt_fd >= 0) {
-        w->mgmt = start_daemon(w, mgmt_fd, admin_on_request, NULL, 1, cert_pem, key_pem);
+        w->mgmt = start_daemon(w, mgmt_fd, admin_on_request, admin_on_completed, 1, cert_pem,
+                               key_pem);
         if (w->mgmt == NULL) {
             log_err("http", "cannot start the management listener");
             MHD_stop_daemon(w->acme);

@@ -84,6 +84,16 @@ int store_authz_load(struct store_conn *c, const char *id, const char *account_i
  * stored and returned as expired. Runs its own write transaction when a change is due. */
 int store_authz_expire(struct store *st, struct st_authz *a, int64_t now) CAIRN_MUST_CHECK;
 
+/* Inserts a complete authorization with its challenges, owned by account_id (inside a
+ * write transaction). */
+int store_authz_insert(struct store_conn *c, const char *account_id, const struct st_authz *a,
+                       int64_t now) CAIRN_MUST_CHECK;
+/* One row when an order that is not invalid (nor expired while unfinished at ?2) replaces
+ * the certID ?1. */
+#define STORE_SQL_ORDER_REPLACED                                                              \
+    "SELECT 1 FROM orders WHERE replaces = ?1 AND status <> 'invalid' AND NOT (status IN "   \
+    "('pending', 'ready', 'processing') AND expires_at <= ?2) LIMIT 1"
+
 /* Problem documents the store writes itself. */
 #define STORE_PROB_AUTHZ_GONE                                                                 \
     "{\"type\":\"urn:ietf:params:acme:error:unauthorized\",\"detail\":\"an authorization of " \

@@ -140,6 +140,29 @@ insert_authz(struct store_conn *c, const char *account_id, const struct st_authz
     return rc;
 }
 
+int
+store_authz_insert(struct store_conn *c, const char *account_id, const struct st_authz *a,
+                   int64_t now)
+{
+    return insert_authz(c, account_id, a, now);
+}
+
+/* ARI: at most one live order replaces a certificate (alreadyReplaced). */
+static int
+check_not_replaced(struct store_conn *c, const struct st_order *o)
+{
+    int64_t one = 0;
+    int rc;
+
+    if (o->replaces[0] == '\0')
+        return CAIRN_OK;
+    rc = store_q_int(c, STORE_SQL_ORDER_REPLACED,
+                     STORE_ARGS(STORE_T(o->replaces), STORE_I(o->created_at)), &one);
+    if (rc == CAIRN_OK)
+        return CAIRN_ERR_CONFLICT;
+    return rc == CAIRN_ERR_NOTFOUND ? CAIRN_OK : rc;
+}
+
 /* Links authz i to the order; an authorization that is missing, another account's, expired
  * or no longer pending/valid (lost a race since store_authz_find_reusable) is a CONFLICT. */
 static int
@@ -180,7 +203,7 @@ tx_order_create(struct store_conn *c, void *arg)
     struct order_create *oc = arg;
     const struct st_order *o = oc->o;
     bool all_valid = true;
-    int rc = CAIRN_OK;
+    int rc = check_not_replaced(c, o);
 
     for (size_t i = 0; i < oc->nnew && rc == CAIRN_OK; i++)
         rc = insert_authz(c, o->account_id, &oc->new_authz[i], o->created_at);
@@ -188,11 +211,12 @@ tx_order_create(struct store_conn *c, void *arg)
         rc = store_q_exec(
             c,
             "INSERT INTO orders (id, account_id, status, expires_at, not_before, not_after, "
-            "profile, identifiers, created_at, seq) VALUES (?1, ?2, 'pending', ?3, ?4, ?5, "
-            "?6, ?7, ?8, (SELECT COALESCE(MAX(seq), 0) + 1 FROM orders))",
+            "profile, identifiers, created_at, seq, replaces) VALUES (?1, ?2, 'pending', ?3, "
+            "?4, ?5, ?6, ?7, ?8, (SELECT COALESCE(MAX(seq), 0) + 1 FROM orders), ?9)",
             STORE_ARGS(STORE_T(o->id), STORE_T(o->account_id), STORE_I(o->expires_at),
                        STORE_I(o->not_before), STORE_I(o->not_after), STORE_T(o->profile),
-                       STORE_T(oc->idents_json), STORE_I(o->created_at)),
+                       STORE_T(oc->idents_json), STORE_I(o->created_at),
+                       STORE_T(o->replaces[0] ? o->replaces : NULL)),
             NULL);
     for (size_t i = 0; i < o->nauthz && rc == CAIRN_OK; i++)
         rc = link_authz(c, o, i, &all_valid);
@@ -270,6 +294,8 @@ order_row(sqlite3_stmt *s, struct st_order *o)
         rc = store_col_dup(s, 9, &o->error);
     if (rc == CAIRN_OK && sqlite3_column_type(s, 10) != SQLITE_NULL)
         rc = store_col_text(s, 10, o->cert_serial, sizeof(o->cert_serial));
+    if (rc == CAIRN_OK && sqlite3_column_type(s, 11) != SQLITE_NULL)
+        rc = store_col_text(s, 11, o->replaces, sizeof(o->replaces));
     if (rc == CAIRN_OK)
         rc = store_col_dup(s, 8, &idents);
     if (rc == CAIRN_OK)
@@ -329,7 +355,7 @@ tx_order_get(struct store_conn *c, void *arg)
                        "SELECT o.id, o.account_id, o.status, o.expires_at, o.not_before, "
                        "o.not_after, o.created_at, o.profile, o.identifiers, o.error, "
                        "(SELECT serial FROM certs WHERE order_id = o.id "
-                       " AND status IN ('good', 'revoked')) "
+                       " AND status IN ('good', 'revoked')), o.replaces "
                        "FROM orders o WHERE o.id = ?1 AND (?2 IS NULL OR o.account_id = ?2)",
                        STORE_ARGS(STORE_T(g->id), STORE_T(g->account_id)), &s);
     if (rc != CAIRN_OK)

@@ -160,7 +160,7 @@ va_run_job(struct va *va, const struct st_va_job *job)
     problem_init(&p);
     snprintf(key_authz, sizeof(key_authz), "%s.%s", job->token, job->thumbprint);
     /* PEBBLE_VA_ALWAYS_VALID: no network, but still asynchronous. */
-    if (!va->cfg.always_valid)
+    if (!(va->cfg.always_valid_rt ? atomic_load(va->cfg.always_valid_rt) : va->cfg.always_valid))
         rc = va_validate(&va->cfg, job, key_authz, &p);
     if (rc != CAIRN_OK && rc != CAIRN_ERR_PROTO)
         problem_set(&p, PROB_SERVER_INTERNAL, "the validation could not run (error %d)", rc);

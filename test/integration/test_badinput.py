@@ -915,6 +915,77 @@ class TestPositive(BadInputBase):
         self.assertEqual(resp.header("Access-Control-Allow-Origin"), "*")
 
 
+# =============================================================================================
+# Protocol features (PROTOCOL.md §1): newAuthz, profiles, renewalInfo, replaces
+
+
+def cert_id(pem):
+    leaf = L.x509.load_pem_x509_certificate(L.split_pem_chain(pem)[0].encode())
+    aki = leaf.extensions.get_extension_for_class(L.x509.AuthorityKeyIdentifier).value
+    n = leaf.serial_number
+    return L.b64u(aki.key_identifier) + "." + L.b64u(n.to_bytes(n.bit_length() // 8 + 1, "big"))
+
+
+@case("PA01", 400, "malformed", pebble="Pebble has no newAuthz")
+def new_authz_wildcard(self):
+    a = self.a
+    return a.post(a.url("newAuthz"), {"identifier": {"type": "dns", "value": "*." + uniq()}})
+
+
+@case("PA02", 400, "rejectedIdentifier", pebble="Pebble has no newAuthz")
+def new_authz_bad_name(self):
+    a = self.a
+    return [a.post(a.url("newAuthz"), {"identifier": {"type": "dns", "value": v}})
+            for v in ("-x.example.com", "a..example.com", "example.com.")]
+
+
+@case("PR01", 400, "invalidProfile", pebble="cairn's profile names")
+def order_unknown_profile(self):
+    return self.a.new_order([uniq()], profile="no-such-profile")
+
+
+@case("RI01", 400, "malformed", pebble="Pebble answers bad certIDs differently")
+def renewal_info_unparsable(self):
+    a = self.a
+    base = a.url("renewalInfo") + "/"
+    return [a.request(base + cid) for cid in ("x", "a.b.c", "AQ.AAE", "AQ.gA", "AQ=.AQ")]
+
+
+@case("RI02", 404, "malformed", pebble="Pebble answers unknown certIDs differently")
+def renewal_info_unknown(self):
+    a = self.a
+    cid = cert_id(self.issued()["pem"])
+    return [a.request(a.url("renewalInfo") + "/" + cid.split(".")[0] + ".AQID"),
+            a.request(a.url("renewalInfo") + "/" + L.b64u(b"other-issuer") + "."
+                      + cid.split(".")[1])]
+
+
+@case("RI03", 403, "unauthorized", pebble="cairn-only replaces checks")
+def replaces_other_accounts_cert(self):
+    cert = self.issued()
+    name = cert["order"]["identifiers"][0]["value"]
+    return self.b.new_order([name], replaces=cert_id(cert["pem"]))
+
+
+@case("RI04", 400, "malformed", pebble="cairn-only replaces checks")
+def replaces_bad(self):
+    cert = self.issued()
+    cid = cert_id(cert["pem"])
+    return [self.a.new_order([uniq()], replaces=cid),           # no shared identifier
+            self.a.new_order([uniq()], replaces="garbage"),
+            self.a.new_order([uniq()], replaces=cid.split(".")[0] + ".AQID"),
+            self.a.new_order([uniq()], replaces=5)]
+
+
+@case("RI05", 409, "alreadyReplaced", pebble="cairn-only replaces checks")
+def replaces_twice(self):
+    cert = self.issued()
+    name = cert["order"]["identifiers"][0]["value"]
+    first = self.a.new_order([name], replaces=cert_id(cert["pem"]))
+    self.assertEqual(first.status, 201, first)
+    return self.a.new_order([name], replaces=cert_id(cert["pem"]))
+
+
 class TestBadInput(BadInputBase):
     pass
 
