@@ -22,6 +22,7 @@ struct app {
     struct nonce_state *nonces;
     atomic_int nonce_reject_percent; /* PEBBLE_WFE_NONCEREJECT, runtime-adjustable */
     atomic_bool draining;            /* SIGTERM received: new requests get 503 */
+    atomic_long inflight;            /* ACME requests between first byte and completion */
 };
 
 #endif

@@ -12,6 +12,12 @@
 #define CAIRN_CONF_STR 256
 #define CAIRN_CONF_PATH 4096
 
+/* One rate limit: at most count events per window seconds; count 0 = no limit. */
+struct rate_rule {
+    int count;
+    int window;
+};
+
 struct config {
     bool ca_mode;                          /* false: test mode (Pebble-style fixture) */
     char config_file[CAIRN_CONF_PATH];     /* "" when none */
@@ -45,6 +51,12 @@ struct config {
     int http_threads;                      /* MHD thread pool size */
     int log_level;                         /* enum log_level */
     char root_out[CAIRN_CONF_PATH];        /* --root-out FILE */
+    int log_format;                        /* enum log_format: cairn.logFormat, --log-format */
+    bool allow_test_controls;              /* cairn.allowTestControls: /cairn/faults in CA mode */
+    int shutdown_timeout;                  /* cairn.shutdownTimeout: drain bound, seconds */
+    struct rate_rule rl_new_orders;        /* cairn.rateLimits.newOrdersPerAccount */
+    struct rate_rule rl_certs_per_name;    /* cairn.rateLimits.certificatesPerName */
+    struct rate_rule rl_failed_validations; /* cairn.rateLimits.failedValidationsPerAccountName */
 };
 
 /* Builds the configuration from argv and the environment. On a usage or config error prints a

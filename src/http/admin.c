@@ -8,7 +8,10 @@
 #include <jansson.h>
 
 #include "cairn/ca.h"
+#include "cairn/faults.h"
+#include "cairn/metrics.h"
 #include "cairn/store.h"
+#include "cairn/va.h"
 #include "http/send.h"
 
 #define ADMIN_PEM_TYPE "application/pem-certificate-chain; charset=utf-8"
@@ -127,6 +130,96 @@ admin_live(struct app *app, struct MHD_Connection *conn, const char *arg)
     return admin_send(conn, 200, "application/json", "{\"status\":\"ok\"}");
 }
 
+/* GET /metrics: Prometheus text exposition (metrics.h). */
+static enum MHD_Result
+admin_metrics(struct app *app, struct MHD_Connection *conn, const char *arg)
+{
+    struct metrics_gauges g = { 0 };
+    enum MHD_Result ok;
+    char *text;
+
+    (void)arg;
+    g.va_queue_depth = va_queue_depth(app->va);
+    g.draining = atomic_load(&app->draining);
+    g.inflight_requests = atomic_load(&app->inflight);
+    text = metrics_render(&g);
+    if (text == NULL)
+        return admin_send(conn, 500, NULL, "");
+    ok = admin_send(conn, 200, "text/plain; version=0.0.4; charset=utf-8", text);
+    free(text);
+    return ok;
+}
+
+/* The request body of the POST being answered (admin_on_request collects it). One MHD
+ * callback runs on one thread, so a thread-local keeps admin_fn's signature unchanged. */
+static _Thread_local const char *admin_body;
+
+/* /cairn/faults is a test control: test mode, or CA mode with allowTestControls. */
+static bool
+test_controls(const struct app *app)
+{
+    return !app->cfg->ca_mode || app->cfg->allow_test_controls;
+}
+
+static enum MHD_Result
+admin_send_json(struct MHD_Connection *conn, unsigned status, json_t *o)
+{
+    char *text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+    enum MHD_Result ok = text ? admin_send(conn, status, "application/json", text)
+                              : admin_send(conn, 500, NULL, "");
+
+    free(text);
+    json_decref(o);
+    return ok;
+}
+
+static enum MHD_Result
+admin_refuse_controls(struct MHD_Connection *conn)
+{
+    return admin_send(conn, 403, "application/json",
+                      "{\"error\":\"test controls are off in CA mode (allowTestControls)\"}");
+}
+
+static enum MHD_Result
+admin_faults_get(struct app *app, struct MHD_Connection *conn, const char *arg)
+{
+    (void)arg;
+    if (!test_controls(app))
+        return admin_refuse_controls(conn);
+    return admin_send_json(conn, 200, faults_list());
+}
+
+static enum MHD_Result
+admin_faults_clear(struct app *app, struct MHD_Connection *conn, const char *arg)
+{
+    (void)arg;
+    if (!test_controls(app))
+        return admin_refuse_controls(conn);
+    faults_clear();
+    return admin_send_json(conn, 200, faults_list());
+}
+
+static enum MHD_Result
+admin_faults_add(struct app *app, struct MHD_Connection *conn, const char *arg)
+{
+    json_t *spec;
+    char err[256] = "";
+    int id = 0, rc;
+
+    (void)arg;
+    if (!test_controls(app))
+        return admin_refuse_controls(conn);
+    spec = json_loads(admin_body ? admin_body : "", JSON_REJECT_DUPLICATES, NULL);
+    rc = spec ? faults_add(spec, &id, err, sizeof(err)) : CAIRN_ERR_INVAL;
+    json_decref(spec);
+    if (spec == NULL)
+        snprintf(err, sizeof(err), "the body must be a JSON object");
+    if (rc != CAIRN_OK)
+        return admin_send_json(conn, rc == CAIRN_ERR_CONFLICT ? 409 : 400,
+                               json_pack("{s:s}", "error", err));
+    return admin_send_json(conn, 201, json_pack("{s:i}", "id", id));
+}
+
 struct admin_route {
     const char *method; /* "GET" also answers HEAD */
     const char *path;   /* exact, or a prefix ending in '/' followed by one argument */
@@ -143,6 +236,11 @@ static const struct admin_route admin_routes[] = {
     { "GET", "/health", false, admin_health_route },
     { "GET", "/ready", false, admin_health_route },
     { "GET", "/live", false, admin_live },
+    { "GET", "/metrics", false, admin_metrics },
+    { "GET", "/cairn/faults", false, admin_faults_get },
+    { "POST", "/cairn/faults", false, admin_faults_add },
+    { "DELETE", "/cairn/faults", false, admin_faults_clear },
+    { "POST", "/cairn/faults/clear", false, admin_faults_clear },
 };
 
 static enum MHD_Result
@@ -165,21 +263,57 @@ admin_route(struct app *app, struct MHD_Connection *conn, const char *url, const
     return admin_send(conn, path_known ? 405 : 404, NULL, "");
 }
 
+#define ADMIN_BODY_MAX 4096
+
+/* A management request's body: small JSON documents only. */
+struct admin_req {
+    char body[ADMIN_BODY_MAX + 1];
+    size_t len;
+    bool too_big;
+};
+
 enum MHD_Result
 admin_on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                  const char *version, const char *upload_data, size_t *upload_data_size,
                  void **con_cls)
 {
+    struct admin_req *r = *con_cls;
+    enum MHD_Result ok;
+
     (void)version;
-    (void)upload_data;
-    if (*con_cls == NULL) {
-        *con_cls = (void *)1; /* headers seen; answer once the body (if any) is read */
-        return MHD_YES;
+    if (r == NULL) {
+        /* headers seen; answer once the body (if any) is read */
+        r = calloc(1, sizeof(*r));
+        *con_cls = r;
+        return r ? MHD_YES : MHD_NO;
     }
     if (*upload_data_size > 0) {
-        *upload_data_size = 0; /* no management endpoint takes a body yet */
+        if (r->len + *upload_data_size > ADMIN_BODY_MAX)
+            r->too_big = true;
+        else
+            memcpy(r->body + r->len, upload_data, *upload_data_size);
+        if (!r->too_big)
+            r->len += *upload_data_size;
+        *upload_data_size = 0;
         return MHD_YES;
     }
     *con_cls = NULL;
-    return admin_route(wfe_app(cls), conn, url, method);
+    r->body[r->len] = '\0';
+    admin_body = r->body;
+    ok = r->too_big ? admin_send(conn, 413, NULL, "")
+                    : admin_route(wfe_app(cls), conn, url, method);
+    admin_body = NULL;
+    free(r);
+    return ok;
+}
+
+void
+admin_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                   enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    free(*con_cls); /* a request aborted before its answer */
+    *con_cls = NULL;
 }

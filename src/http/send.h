@@ -23,6 +23,9 @@ enum MHD_Result admin_on_request(void *cls, struct MHD_Connection *conn, const c
                                  const char *method, const char *version,
                                  const char *upload_data, size_t *upload_data_size,
                                  void **con_cls);
+/* Frees what admin_on_request kept for a request that never got its answer. */
+void admin_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                        enum MHD_RequestTerminationCode toe);
 /* The struct app behind a daemon's callback argument (wfe.c). */
 struct app *wfe_app(void *cls);
 

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "cairn/log.h"
+#include "cairn/metrics.h"
 #include "cairn/rand.h"
 #include "store/migrations.h"
 #include "store/sqlite_int.h"
@@ -434,6 +435,7 @@ static int
 tx_run(struct store *st, store_tx_fn *fn, void *arg, bool write)
 {
     struct store_conn *c = NULL;
+    double start = metrics_now();
     int rc = conn_get(st, &c);
 
     if (rc != CAIRN_OK)
@@ -446,6 +448,7 @@ tx_run(struct store *st, store_tx_fn *fn, void *arg, bool write)
     }
     if (rc == CAIRN_ERR_BUSY)
         log_warn("store", "database busy after %d retries", STORE_TX_RETRIES);
+    metrics_store_tx(write, metrics_now() - start);
     return rc;
 }
 
