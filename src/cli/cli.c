@@ -1,4 +1,5 @@
 #include "cairn/cli.h"
+#include "cli/cli_store.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +9,15 @@ static int cli_help(int argc, char **argv);
 /* One row per command; each noun's verbs live in src/cli/cli_<noun>.c. */
 static const struct cli_command cli_commands[] = {
     { "help", "", "list the admin commands", cli_help },
+    { "accounts", "list", "accounts with their order and certificate counts",
+      cli_accounts_list },
+    { "accounts", "show", "ID: one account, its contact and key", cli_accounts_show },
+    { "accounts", "deactivate", "ID: deactivate an account", cli_accounts_deactivate },
+    { "certs", "list", "issued certificates [--account ID]", cli_certs_list },
+    { "certs", "show", "SERIAL: one certificate with its names and PEM", cli_certs_show },
+    { "certs", "revoke", "SERIAL [--reason N]: revoke a certificate", cli_certs_revoke },
+    { "db", "backup", "FILE: consistent online copy of the database", cli_db_backup },
+    { "db", "check", "integrity check and state invariants", cli_db_check },
 };
 
 static int

@@ -591,3 +591,16 @@ store_ping(struct store *st)
     rc = store_q_int(c, "SELECT 1", STORE_NOARGS, &v);
     return rc == CAIRN_OK && v == 1 ? CAIRN_OK : CAIRN_ERR_IO;
 }
+
+/* For sqlite_admin.c: the calling thread's connection and its handle (online backup). */
+int
+store_conn_for_thread(struct store *st, struct store_conn **out)
+{
+    return conn_get(st, out);
+}
+
+sqlite3 *
+store_conn_db(struct store_conn *c)
+{
+    return c->db;
+}

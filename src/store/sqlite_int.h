@@ -84,6 +84,11 @@ int store_authz_load(struct store_conn *c, const char *id, const char *account_i
  * stored and returned as expired. Runs its own write transaction when a change is due. */
 int store_authz_expire(struct store *st, struct st_authz *a, int64_t now) CAIRN_MUST_CHECK;
 
+/* The calling thread's connection outside any transaction, and its SQLite handle (the online
+ * backup API needs it; sqlite_admin.c only). */
+int store_conn_for_thread(struct store *st, struct store_conn **out) CAIRN_MUST_CHECK;
+sqlite3 *store_conn_db(struct store_conn *c);
+
 /* Problem documents the store writes itself. */
 #define STORE_PROB_AUTHZ_GONE                                                                 \
     "{\"type\":\"urn:ietf:params:acme:error:unauthorized\",\"detail\":\"an authorization of " \

@@ -440,6 +440,92 @@ class TestRateLimits(OpsCase):
         self.assertEqual(self.client().new_order(["fail.example.com"]).status, 201)
 
 
+class TestAdminCli(OpsCase):
+    def cli(self, *args, state=None, check=True):
+        import subprocess
+        res = subprocess.run([os.environ["CAIRN_BIN"], *args, "--state-dir",
+                              state or self.daemon.state_dir], capture_output=True, timeout=60,
+                             stdin=subprocess.DEVNULL)
+        if check and res.returncode != 0:
+            raise AssertionError("cairn %s: %d %s" % (" ".join(args), res.returncode,
+                                                        res.stderr.decode()))
+        return res
+
+    def cli_json(self, *args, **kw):
+        return json.loads(self.cli(*args, "--json", **kw).stdout)
+
+    def test_accounts_and_certs(self):
+        c = L.AcmeClient(self.daemon)
+        c.register(contact=["mailto:ops@example.com"])
+        acct = c.kid.rsplit("/", 1)[1]
+        result = c.issue(["cli.example.com"])
+        accounts = self.cli_json("accounts", "list")["accounts"]
+        self.assertEqual([(a["id"], a["orders"], a["certificates"]) for a in accounts],
+                         [(acct, 1, 1)])
+        self.assertIn("ops@example.com", self.cli("accounts", "show", acct).stdout.decode())
+        certs = self.cli_json("certs", "list", "--account", acct)["certificates"]
+        self.assertEqual(len(certs), 1)
+        serial = certs[0]["serial"]
+        shown = self.cli_json("certs", "show", serial.upper())
+        self.assertEqual(shown["names"], ["cli.example.com"])
+        self.assertEqual(L.split_pem_chain(shown["pem"])[0],
+                         L.split_pem_chain(result["pem"])[0])
+        self.assertEqual(self.cli("certs", "show", "ab12", check=False).returncode, 1)
+        # revoke by serial: the running daemon sees it
+        self.assertEqual(self.cli("certs", "revoke", serial, "--reason", "7",
+                                  check=False).returncode, 2)
+        self.cli("certs", "revoke", serial, "--reason", "4")
+        status = self.daemon.mgmt_get("/cert-status-by-serial/" + serial).json()
+        self.assertEqual((status["Status"], status["Reason"]), ("Revoked", 4))
+        self.assertEqual(self.cli("certs", "revoke", serial, check=False).returncode, 1)
+        # deactivate: the account can no longer order
+        self.cli("accounts", "deactivate", acct)
+        self.assertEqual(c.new_order(["after.example.com"]).status, 401)
+        self.assertTrue(self.cli_json("db", "check")["ok"])
+
+    def test_backup_while_serving_restores(self):
+        clients = [self.client() for _ in range(3)]
+        stop = threading.Event()
+        errors = []
+        done = []
+
+        def writer():  # keeps the database busy while the backup runs
+            w = self.client()
+            while not stop.is_set():
+                r = w.new_order(["busy%d.example.com" % len(done)])
+                done.append(r.status)
+                if r.status != 201:
+                    errors.append(r)
+        t = threading.Thread(target=writer)
+        t.start()
+        backup = os.path.join(self.workdir, "backup.db")
+        try:
+            self.assertTrue(wait_for(lambda: len(done) >= 3))
+            self.assertIn("backed up", self.cli("db", "backup", backup).stdout.decode())
+        finally:
+            stop.set()
+            t.join(20)
+        self.assertEqual(errors, [])
+        self.assertEqual(self.cli("db", "backup", backup, check=False).returncode, 1,
+                         "an existing file is never overwritten")
+        # restore: the CA keys (unchanged since init) and the database into a new state dir
+        restored = L.Daemon(self.dns.port, dict(self.ENV),
+                            workdir=os.path.join(self.workdir, "restored"))
+        shutil.copytree(os.path.join(self.daemon.state_dir, "ca"),
+                        os.path.join(restored.state_dir, "ca"))
+        shutil.copy(backup, os.path.join(restored.state_dir, "cairn.db"))
+        self.assertTrue(self.cli_json("db", "check", state=restored.state_dir)["ok"])
+        restored.start()
+        try:
+            for c in clients:
+                again = L.AcmeClient(restored, key=c.key)
+                resp = again.new_account(only_existing=True)
+                self.assertEqual(resp.status, 200, resp)
+                self.assertEqual(resp.location.rsplit("/", 1)[1], c.kid.rsplit("/", 1)[1])
+        finally:
+            restored.cleanup()
+
+
 class TestRateLimitsOffInTestMode(OpsCase):
     def test_no_default_limits(self):
         c = self.client()
