@@ -225,6 +225,16 @@ class TestNotify(OpsCase):
         os.kill(self.daemon.proc.pid, signal.SIGHUP)
         self.assertEqual(self.recv(), "RELOADING=1")
         self.assertEqual(self.recv(), "READY=1")
+        # an invalid file: the old configuration stays and the daemon keeps serving
+        with open(os.path.join(self.daemon.workdir, "config.json"), "w") as f:
+            f.write('{"cairn": {"logFormat": "yaml"}}')
+        os.kill(self.daemon.proc.pid, signal.SIGHUP)
+        self.assertEqual(self.recv(), "RELOADING=1")
+        self.assertEqual(self.recv(), "READY=1")
+        self.assertTrue(wait_for(lambda: any("keeping the old one" in l
+                                             for l in self.daemon.output)))
+        self.assertEqual(L.http_request(self.daemon.directory_url,
+                                        ctx=self.daemon.ssl_context()).status, 200)
         self.daemon.stop()
         self.assertEqual(self.daemon.exit_code, 0)
         self.assertEqual(self.recv(), "STOPPING=1")
