@@ -1,6 +1,7 @@
 /* main.c - start order, signal loop and shutdown (ARCHITECTURE.md §13). */
 #define _XOPEN_SOURCE 700 /* nftw() */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <pthread.h>
@@ -14,6 +15,8 @@
 #include <sys/stat.h>
 
 #include <openssl/crypto.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "cairn/app.h"
 #include "cairn/ca.h"
@@ -22,6 +25,8 @@
 #include "cairn/eab.h"
 #include "cairn/log.h"
 #include "cairn/nonce.h"
+#include "cairn/notify.h"
+#include "cairn/ratelimit.h"
 #include "cairn/rand.h"
 #include "cairn/store.h"
 #include "cairn/va.h"
@@ -38,6 +43,8 @@ struct daemon_state {
     int mgmt_fd;
     char state_dir[CAIRN_CONF_PATH];
     bool temp_state; /* throw-away test-mode state: removed at exit */
+    int argc;        /* kept for SIGHUP: the config is rebuilt from the same flags */
+    char **argv;
 };
 
 static int
@@ -283,6 +290,128 @@ print_banner(const struct daemon_state *d)
     fflush(stdout);
 }
 
+/* A new HTTPS pair must parse and match before the listeners are touched. */
+static bool
+tls_pair_ok(const char *cert_pem, const char *key_pem)
+{
+    BIO *cb = BIO_new_mem_buf(cert_pem, -1), *kb = BIO_new_mem_buf(key_pem, -1);
+    X509 *x = cb ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
+    EVP_PKEY *k = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL) : NULL;
+    bool ok = x != NULL && k != NULL && X509_check_private_key(x, k) == 1;
+
+    if (!ok)
+        log_openssl("main", "reload: the HTTPS certificate or key");
+    X509_free(x);
+    EVP_PKEY_free(k);
+    BIO_free(cb);
+    BIO_free(kb);
+    return ok;
+}
+
+/* The configured HTTPS files, re-read: certificate rotation on disk keeps its paths. */
+static void
+reload_tls(struct daemon_state *d, const struct config *nc)
+{
+    char *cert, *key;
+
+    if (nc->tls_cert_file[0] == '\0' && nc->tls_key_file[0] == '\0')
+        return;
+    cert = read_file(nc->tls_cert_file);
+    key = read_file(nc->tls_key_file);
+    if (cert == NULL || key == NULL || !tls_pair_ok(cert, key))
+        log_err("main", "reload: cannot use the HTTPS certificate %s and key %s; keeping the "
+                "old pair", nc->tls_cert_file, nc->tls_key_file);
+    else if (wfe_reload_tls(d->wfe, cert, key) != CAIRN_OK)
+        log_err("main", "reload: the listeners could not switch certificates");
+    else
+        log_info("main", "reload: serving the HTTPS certificate %s", nc->tls_cert_file);
+    free(cert);
+    if (key != NULL) {
+        OPENSSL_cleanse(key, strlen(key));
+        free(key);
+    }
+}
+
+/* Settings read once at start: a change is logged, not applied. */
+static void
+log_restart_needed(const struct config *old, const struct config *nc)
+{
+    static const struct {
+        size_t off, len;
+        const char *name;
+    } fields[] = {
+#define F(m, n) { offsetof(struct config, m), sizeof(((struct config *)0)->m), n }
+        F(ca_mode, "mode"), F(listen, "listenAddress"),
+        F(mgmt_listen, "managementListenAddress"), F(state_dir, "stateDir"),
+        F(http_port, "httpPort"), F(tls_port, "tlsPort"), F(dns_server, "dnsServer"),
+        F(external_url, "externalURL"), F(key_rsa, "keyAlgorithm"),
+        F(chain_length, "chainLength"), F(va_workers, "vaWorkers"),
+        F(va_timeout_ms, "vaTimeoutMs"), F(http_threads, "httpThreads"),
+        F(validity, "certificateValidityPeriod"),
+#undef F
+    };
+
+    for (size_t i = 0; i < CAIRN_ARRAY_LEN(fields); i++)
+        if (memcmp((const char *)old + fields[i].off, (const char *)nc + fields[i].off,
+                   fields[i].len) != 0)
+            log_warn("main", "reload: %s changed; it takes effect at the next restart",
+                     fields[i].name);
+}
+
+/* SIGHUP (ARCHITECTURE.md §13): rebuild the configuration from the file, the environment and
+ * the flags; keep the old one when the new one is invalid; swap the hot subset. */
+static void
+reload(struct daemon_state *d)
+{
+    struct config *nc = malloc(sizeof(*nc));
+    bool want_exit = false;
+
+    if (notify_send("RELOADING=1") != CAIRN_OK)
+        log_debug("main", "reload: no readiness notification");
+    log_info("main", "SIGHUP: reloading the configuration");
+    if (nc == NULL || config_load(d->argc, d->argv, nc, &want_exit) != CAIRN_OK || want_exit) {
+        log_err("main", "reload: the new configuration is invalid; keeping the old one");
+        goto out;
+    }
+    log_restart_needed(&d->cfg, nc);
+    log_set_level((enum log_level)nc->log_level);
+    log_set_format((enum log_format)nc->log_format);
+    ratelimit_configure(nc);
+    atomic_store(&d->app.nonce_reject_percent, nc->nonce_reject_percent);
+    reload_tls(d, nc);
+    log_info("main", "reload done");
+out:
+    free(nc);
+    if (notify_send("READY=1") != CAIRN_OK)
+        log_debug("main", "reload: no readiness notification");
+}
+
+/* SIGTERM (ARCHITECTURE.md §13): /health turns 503 and new requests get 503 while requests
+ * in flight and due validations finish, bounded by shutdownTimeout. */
+static void
+drain(struct daemon_state *d)
+{
+    struct timespec tick = { 0, 20 * 1000000L };
+    long ticks = (long)d->cfg.shutdown_timeout * 50;
+
+    if (notify_send("STOPPING=1") != CAIRN_OK)
+        log_debug("main", "no stop notification");
+    atomic_store(&d->app.draining, true);
+    log_info("main", "draining: %ld requests in flight, %zu validations queued or running",
+             atomic_load(&d->app.inflight), va_queue_depth(d->app.va));
+    for (long i = 0; i < ticks; i++) {
+        if (atomic_load(&d->app.inflight) == 0 && va_queue_depth(d->app.va) == 0)
+            break;
+        nanosleep(&tick, NULL);
+    }
+    if (atomic_load(&d->app.inflight) > 0 || va_queue_depth(d->app.va) > 0)
+        log_warn("main", "drain timeout: %ld requests, %zu validations left (validations stay "
+                 "processing for the next start)", atomic_load(&d->app.inflight),
+                 va_queue_depth(d->app.va));
+    else
+        log_info("main", "drained");
+}
+
 /* Blocks in sigtimedwait; refills the VA queue from the store between signals. */
 static void
 signal_loop(struct daemon_state *d, const sigset_t *set)
@@ -292,12 +421,14 @@ signal_loop(struct daemon_state *d, const sigset_t *set)
 
     for (;;) {
         sig = sigtimedwait(set, NULL, &ts);
-        if (sig == SIGINT || sig == SIGTERM)
+        if (sig == SIGINT || sig == SIGTERM) {
+            drain(d);
             return;
+        }
         if (sig < 0 && va_requeue_from_store(d->app.va, (int64_t)time(NULL)) != CAIRN_OK)
             log_warn("main", "VA requeue failed");
         if (sig == SIGHUP)
-            log_info("main", "SIGHUP: configuration reload is not implemented yet");
+            reload(d);
     }
 }
 
@@ -309,6 +440,7 @@ shutdown_all(struct daemon_state *d)
     log_debug("main", "listeners stopped");
     va_pool_stop(d->app.va);
     log_debug("main", "validation authority stopped");
+    ratelimit_reset();
     nonce_state_free(d->app.nonces);
     ca_free(d->app.ca);
     store_close(d->app.st);
@@ -336,7 +468,11 @@ main(int argc, char **argv)
     if (want_exit)
         return 0;
     log_set_level((enum log_level)d.cfg.log_level);
+    log_set_format((enum log_format)d.cfg.log_format);
+    ratelimit_configure(&d.cfg);
     d.app.cfg = &d.cfg;
+    d.argc = argc;
+    d.argv = argv;
     /* before any thread: signals go to sigtimedwait, SIGPIPE never kills us */
     signal(SIGPIPE, SIG_IGN);
     sigemptyset(&set);
@@ -366,6 +502,8 @@ main(int argc, char **argv)
         log_info("main", "cairn %s started in %s mode, state in %s", CAIRN_VERSION,
                  d.cfg.ca_mode ? "CA" : "test", d.state_dir);
         print_banner(&d);
+        if (notify_send("READY=1") != CAIRN_OK)
+            log_warn("main", "readiness notification failed");
         signal_loop(&d, &set);
         log_info("main", "shutting down");
     }

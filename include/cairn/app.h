@@ -25,6 +25,7 @@ struct app {
     atomic_bool va_always_valid;     /* PEBBLE_VA_ALWAYS_VALID, runtime-adjustable; the VA
                                       * reads it through va_config.always_valid_rt */
     atomic_int default_profile;      /* index into cfg->profiles; POST /cairn/default-profile */
+    atomic_long inflight;            /* ACME requests between first byte and completion */
 };
 
 #endif

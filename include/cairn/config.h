@@ -32,6 +32,12 @@ struct config_eab_key {
     size_t key_len;
 };
 
+/* One rate limit: at most count events per window seconds; count 0 = no limit. */
+struct rate_rule {
+    int count;
+    int window;
+};
+
 struct config {
     bool ca_mode;                          /* false: test mode (Pebble-style fixture) */
     char config_file[CAIRN_CONF_PATH];     /* "" when none */
@@ -73,7 +79,12 @@ struct config {
     struct config_eab_key eab_keys[CAIRN_CONF_MAX_EAB_KEYS]; /* externalAccountMACKeys */
     int neab_keys;
     int eab_single_use;                    /* eabSingleUse: 1/0; -1 = CA mode yes, test no */
-    bool allow_test_controls;              /* cairn.allowTestControls (CA mode) */
+    bool allow_test_controls;              /* cairn.allowTestControls: test controls in CA mode */
+    int log_format;                        /* enum log_format: cairn.logFormat, --log-format */
+    int shutdown_timeout;                  /* cairn.shutdownTimeout: drain bound, seconds */
+    struct rate_rule rl_new_orders;        /* cairn.rateLimits.newOrdersPerAccount */
+    struct rate_rule rl_certs_per_name;    /* cairn.rateLimits.certificatesPerName */
+    struct rate_rule rl_failed_validations; /* cairn.rateLimits.failedValidationsPerAccountName */
 };
 
 /* Builds the configuration from argv and the environment. On a usage or config error prints a

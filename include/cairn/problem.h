@@ -57,6 +57,7 @@ struct problem {
     struct subproblem *sub; /* owned; freed by problem_cleanup() */
     size_t nsub;
     char location[512]; /* optional Location header (409 keyChange); "" when none */
+    int retry_after;    /* Retry-After seconds for 429/503; 0 = the front end's default */
 };
 
 /* Fills p (type, default status, formatted detail truncated to fit). Returns CAIRN_ERR_PROTO. */

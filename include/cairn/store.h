@@ -343,4 +343,36 @@ int store_cert_serials(struct store *st, size_t max, char (*serials)[CAIRN_SERIA
  * blocked key and ARI override in one transaction. EAB keys and the CA stay. */
 int store_reset(struct store *st) CAIRN_MUST_CHECK;
 
+/* ---- administration (cairn accounts|certs|db ...; src/store/sqlite_admin.c) ---- */
+
+struct st_account_summary {
+    struct st_account acct;
+    int64_t orders; /* orders ever created */
+    int64_t certs;  /* certificates issued (good or revoked) */
+};
+/* Accounts oldest first, or the one with id (CAIRN_ERR_NOTFOUND when absent). *out is a
+ * heap array of *n entries; free with store_admin_accounts_free(). */
+int store_admin_accounts(struct store *st, const char *id, struct st_account_summary **out,
+                         size_t *n) CAIRN_MUST_CHECK;
+void store_admin_accounts_free(struct st_account_summary *a, size_t n);
+/* Issued certificates (not pending) newest first, of one account or all (account_id NULL),
+ * without their DER. Free with store_admin_certs_free(). */
+int store_admin_certs(struct store *st, const char *account_id, struct st_cert **out,
+                      size_t *n) CAIRN_MUST_CHECK;
+void store_admin_certs_free(struct st_cert *c, size_t n);
+/* Consistent copy of the database to dest_path (which must not exist) with SQLite's online
+ * backup API, while other connections keep writing; the copy is integrity-checked. */
+int store_admin_backup(struct store *st, const char *dest_path) CAIRN_MUST_CHECK;
+
+struct st_check_item {
+    const char *name;  /* what is checked (static text) */
+    int64_t count;     /* rows violating it; 0 = fine */
+};
+#define STORE_CHECK_ITEMS 8
+/* PRAGMA integrity_check (its first line into integrity, "ok" when sound) and the state
+ * invariants into items[0..*n). */
+int store_admin_check(struct store *st, char *integrity, size_t integrity_sz,
+                      struct st_check_item items[STORE_CHECK_ITEMS], size_t *n)
+    CAIRN_MUST_CHECK;
+
 #endif

@@ -17,5 +17,10 @@ int wfe_start(struct app *app, int listen_fd, int mgmt_fd, const char *cert_pem,
               const char *key_pem, struct wfe **out) CAIRN_MUST_CHECK;
 /* Stops accepting, waits for in-flight requests, frees. NULL is a no-op. */
 void wfe_stop(struct wfe *w);
+/* SIGHUP: serves a new certificate chain and key to new connections without closing the
+ * listening sockets (MHD_quiesce_daemon, a new daemon on the same fd, the old one stopped
+ * once it has no request in flight, bounded by shutdownTimeout). When the new daemon cannot
+ * start, the old pair is restarted on the socket. Main thread only. */
+int wfe_reload_tls(struct wfe *w, const char *cert_pem, const char *key_pem) CAIRN_MUST_CHECK;
 
 #endif

@@ -1,4 +1,5 @@
 #include "cairn/cli.h"
+#include "cli/cli_store.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,15 @@ static const struct cli_command cli_commands[] = {
     { "eab", "add", "add an EAB key id (KID [--key B64URL]; generated if absent)", cli_eab_add },
     { "eab", "list", "list EAB key ids (config and database) and their accounts", cli_eab_list },
     { "eab", "remove", "remove an EAB key id from the database (KID)", cli_eab_remove },
+    { "accounts", "list", "accounts with their order and certificate counts",
+      cli_accounts_list },
+    { "accounts", "show", "ID: one account, its contact and key", cli_accounts_show },
+    { "accounts", "deactivate", "ID: deactivate an account", cli_accounts_deactivate },
+    { "certs", "list", "issued certificates [--account ID]", cli_certs_list },
+    { "certs", "show", "SERIAL: one certificate with its names and PEM", cli_certs_show },
+    { "certs", "revoke", "SERIAL [--reason N]: revoke a certificate", cli_certs_revoke },
+    { "db", "backup", "FILE: consistent online copy of the database", cli_db_backup },
+    { "db", "check", "integrity check and state invariants", cli_db_check },
 };
 
 static int

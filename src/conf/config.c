@@ -35,6 +35,13 @@ config_defaults(struct config *cfg, bool ca_mode)
     cfg->http_threads = 4;
     cfg->log_level = LOG_LVL_INFO;
     cfg->eab_single_use = -1;
+    cfg->shutdown_timeout = 10;
+    if (ca_mode) {
+        /* lab-friendly defaults; test mode has none (clients hammer Pebble in CI) */
+        cfg->rl_new_orders = (struct rate_rule){ 300, 3 * 3600 };
+        cfg->rl_certs_per_name = (struct rate_rule){ 50, 7 * 86400 };
+        cfg->rl_failed_validations = (struct rate_rule){ 5, 3600 };
+    }
 }
 
 static int cfg_err(char *err, size_t errsz, const char *fmt, ...) CAIRN_PRINTF(3, 4);
@@ -216,6 +223,17 @@ ck_bool(bool *dst, const json_t *v, const char *name, char *err, size_t errsz)
 }
 
 static int
+ck_log_format(struct config *cfg, const json_t *v, char *err, size_t errsz)
+{
+    enum log_format f;
+
+    if (!json_is_string(v) || log_format_parse(json_string_value(v), &f) != CAIRN_OK)
+        return cfg_err(err, errsz, "config: %s must be \"logfmt\" or \"json\"", "logFormat");
+    cfg->log_format = (int)f;
+    return CAIRN_OK;
+}
+
+static int
 ck_eab_required(struct config *cfg, const json_t *v, char *err, size_t errsz)
 {
     return ck_bool(&cfg->eab_required, v, "externalAccountBindingRequired", err, errsz);
@@ -244,6 +262,60 @@ ck_default_profile(struct config *cfg, const json_t *v, char *err, size_t errsz)
                    "defaultProfile", err, errsz);
 }
 
+static int
+ck_log_level(struct config *cfg, const json_t *v, char *err, size_t errsz)
+{
+    enum log_level l;
+
+    if (!json_is_string(v) || log_level_parse(json_string_value(v), &l) != CAIRN_OK)
+        return cfg_err(err, errsz, "config: %s must be error, warn, info or debug", "logLevel");
+    cfg->log_level = (int)l;
+    return CAIRN_OK;
+}
+
+static int
+ck_shutdown_timeout(struct config *cfg, const json_t *v, char *err, size_t errsz)
+{
+    return set_int(&cfg->shutdown_timeout, v, 0, 3600, "shutdownTimeout", err, errsz);
+}
+
+/* {"count": N, "window": seconds}; count 0 switches the limit off. */
+static int
+set_rate_rule(struct rate_rule *r, const json_t *v, const char *name, char *err, size_t errsz)
+{
+    const json_t *c = json_object_get(v, "count"), *w = json_object_get(v, "window");
+
+    if (!json_is_object(v) || json_object_size(v) != 2 || c == NULL || w == NULL)
+        return cfg_err(err, errsz, "config: rateLimits.%s must be {\"count\": N, \"window\": "
+                       "seconds}", name);
+    if (set_int(&r->count, c, 0, 1000000, name, err, errsz) != CAIRN_OK ||
+        set_int(&r->window, w, 1, 366 * 86400, name, err, errsz) != CAIRN_OK)
+        return CAIRN_ERR_INVAL;
+    return CAIRN_OK;
+}
+
+static int
+ck_rate_limits(struct config *cfg, const json_t *v, char *err, size_t errsz)
+{
+    const char *k;
+    json_t *rule;
+
+    if (!json_is_object(v))
+        return cfg_err(err, errsz, "config: %s must be an object", "rateLimits");
+    json_object_foreach((json_t *)v, k, rule) {
+        struct rate_rule *r = strcmp(k, "newOrdersPerAccount") == 0     ? &cfg->rl_new_orders
+                              : strcmp(k, "certificatesPerName") == 0   ? &cfg->rl_certs_per_name
+                              : strcmp(k, "failedValidationsPerAccountName") == 0
+                                  ? &cfg->rl_failed_validations
+                                  : NULL;
+        if (r == NULL)
+            return cfg_err(err, errsz, "config: unknown key \"cairn.rateLimits.%s\"", k);
+        if (set_rate_rule(r, rule, k, err, errsz) != CAIRN_OK)
+            return CAIRN_ERR_INVAL;
+    }
+    return CAIRN_OK;
+}
+
 static const struct cairn_key cairn_keys[] = {
     { "mode", ck_mode },
     { "stateDir", ck_state_dir },
@@ -265,6 +337,10 @@ static const struct cairn_key cairn_keys[] = {
     { "externalAccountBindingRequired", ck_eab_required },
     { "eabSingleUse", ck_eab_single_use },
     { "allowTestControls", ck_test_controls },
+    { "logFormat", ck_log_format },
+    { "logLevel", ck_log_level },
+    { "shutdownTimeout", ck_shutdown_timeout },
+    { "rateLimits", ck_rate_limits },
 };
 
 static int
@@ -420,7 +496,7 @@ config_apply_env(struct config *cfg, char *err, size_t errsz)
 }
 
 enum { OPT_CONFIG = 1, OPT_DNS, OPT_STRICT, OPT_VERSION, OPT_STATE, OPT_TEST, OPT_ROOT_OUT,
-       OPT_LOG_LEVEL, OPT_HELP };
+       OPT_LOG_LEVEL, OPT_HELP, OPT_LOG_FORMAT };
 
 static const struct option long_opts[] = {
     { "config", required_argument, NULL, OPT_CONFIG },
@@ -432,6 +508,7 @@ static const struct option long_opts[] = {
     { "root-out", required_argument, NULL, OPT_ROOT_OUT },
     { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
     { "help", no_argument, NULL, OPT_HELP },
+    { "log-format", required_argument, NULL, OPT_LOG_FORMAT },
     { NULL, 0, NULL, 0 },
 };
 
@@ -439,7 +516,8 @@ static void
 usage(FILE *f)
 {
     fprintf(f, "usage: cairn [-config FILE] [-dnsserver HOST:PORT] [-strict] [--state-dir DIR]\n"
-               "             [--test-mode] [--root-out FILE] [--log-level LEVEL] [-version]\n"
+               "             [--test-mode] [--root-out FILE] [--log-level LEVEL]\n"
+               "             [--log-format logfmt|json] [-version]\n"
                "Pebble-compatible ACME CA. See README.md and API.md.\n");
 }
 
@@ -463,6 +541,7 @@ static int
 apply_flags(int argc, char **argv, struct config *cfg, bool *want_exit)
 {
     enum log_level lvl;
+    enum log_format fmt;
     int c;
 
     opterr = 1;
@@ -494,6 +573,13 @@ apply_flags(int argc, char **argv, struct config *cfg, bool *want_exit)
                 return CAIRN_ERR_INVAL;
             }
             cfg->log_level = (int)lvl;
+            break;
+        case OPT_LOG_FORMAT:
+            if (log_format_parse(optarg, &fmt) != CAIRN_OK) {
+                fprintf(stderr, "cairn: unknown log format %s (logfmt or json)\n", optarg);
+                return CAIRN_ERR_INVAL;
+            }
+            cfg->log_format = (int)fmt;
             break;
         case OPT_HELP:
             usage(stdout);

@@ -7,6 +7,8 @@
 #include "cairn/csr.h"
 #include "cairn/limits.h"
 #include "cairn/log.h"
+#include "cairn/metrics.h"
+#include "cairn/ratelimit.h"
 #include "cairn/rand.h"
 #include "cairn/render.h"
 #include "handlers/common.h"
@@ -96,9 +98,13 @@ issue(struct acme_ctx *c, struct st_order *o, struct csr *csr)
     rc = store_order_finalize_complete(c->app->st, o->id, o->cert_serial, der, der_len,
                                        req.not_after, c->now);
     free(der);
-    if (rc == CAIRN_OK)
+    if (rc == CAIRN_OK) {
         log_info("acme", "req=%s order %s valid, certificate %s", c->req_id, o->id,
                  o->cert_serial);
+        metrics_cert_issued();
+        for (size_t i = 0; i < o->nidents; i++)
+            ratelimit_record(RL_CERTS_PER_NAME, o->idents[i].value, c->now);
+    }
     return rc;
 }
 

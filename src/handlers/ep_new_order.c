@@ -5,6 +5,7 @@
 #include "cairn/ident.h"
 #include "cairn/limits.h"
 #include "cairn/log.h"
+#include "cairn/ratelimit.h"
 #include "cairn/rand.h"
 #include "cairn/render.h"
 #include "handlers/common.h"
@@ -294,6 +295,8 @@ ep_new_order(struct acme_ctx *c, struct reply *r, struct problem *p)
         goto out;
     }
     rc = ident_list_check(no.types, no.values, no.n, &pol, o.idents, &o.nidents, p);
+    if (rc == CAIRN_OK)
+        rc = ratelimit_new_order(c->acct.id, o.idents, o.nidents, c->now, p);
     if (rc != CAIRN_OK || (rc = rand_id(o.id)) != CAIRN_OK)
         goto out;
     o.nauthz = o.nidents;

@@ -8,7 +8,10 @@
 #include <jansson.h>
 
 #include "cairn/ca.h"
+#include "cairn/faults.h"
+#include "cairn/metrics.h"
 #include "cairn/store.h"
+#include "cairn/va.h"
 #include "http/admin_proto.h"
 #include "http/send.h"
 
@@ -128,6 +131,96 @@ admin_live(struct app *app, struct MHD_Connection *conn, const char *arg)
     return admin_send(conn, 200, "application/json", "{\"status\":\"ok\"}");
 }
 
+/* GET /metrics: Prometheus text exposition (metrics.h). */
+static enum MHD_Result
+admin_metrics(struct app *app, struct MHD_Connection *conn, const char *arg)
+{
+    struct metrics_gauges g = { 0 };
+    enum MHD_Result ok;
+    char *text;
+
+    (void)arg;
+    g.va_queue_depth = va_queue_depth(app->va);
+    g.draining = atomic_load(&app->draining);
+    g.inflight_requests = atomic_load(&app->inflight);
+    text = metrics_render(&g);
+    if (text == NULL)
+        return admin_send(conn, 500, NULL, "");
+    ok = admin_send(conn, 200, "text/plain; version=0.0.4; charset=utf-8", text);
+    free(text);
+    return ok;
+}
+
+/* The request body of the POST being answered (admin_on_request collects it). One MHD
+ * callback runs on one thread, so a thread-local keeps admin_fn's signature unchanged. */
+static _Thread_local const char *cur_body;
+
+/* /cairn/faults is a test control: test mode, or CA mode with allowTestControls. */
+static bool
+test_controls(const struct app *app)
+{
+    return !app->cfg->ca_mode || app->cfg->allow_test_controls;
+}
+
+static enum MHD_Result
+admin_send_json(struct MHD_Connection *conn, unsigned status, json_t *o)
+{
+    char *text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+    enum MHD_Result ok = text ? admin_send(conn, status, "application/json", text)
+                              : admin_send(conn, 500, NULL, "");
+
+    free(text);
+    json_decref(o);
+    return ok;
+}
+
+static enum MHD_Result
+admin_refuse_controls(struct MHD_Connection *conn)
+{
+    return admin_send(conn, 403, "application/json",
+                      "{\"error\":\"test controls are off in CA mode (allowTestControls)\"}");
+}
+
+static enum MHD_Result
+admin_faults_get(struct app *app, struct MHD_Connection *conn, const char *arg)
+{
+    (void)arg;
+    if (!test_controls(app))
+        return admin_refuse_controls(conn);
+    return admin_send_json(conn, 200, faults_list());
+}
+
+static enum MHD_Result
+admin_faults_clear(struct app *app, struct MHD_Connection *conn, const char *arg)
+{
+    (void)arg;
+    if (!test_controls(app))
+        return admin_refuse_controls(conn);
+    faults_clear();
+    return admin_send_json(conn, 200, faults_list());
+}
+
+static enum MHD_Result
+admin_faults_add(struct app *app, struct MHD_Connection *conn, const char *arg)
+{
+    json_t *spec;
+    char err[256] = "";
+    int id = 0, rc;
+
+    (void)arg;
+    if (!test_controls(app))
+        return admin_refuse_controls(conn);
+    spec = json_loads(cur_body ? cur_body : "", JSON_REJECT_DUPLICATES, NULL);
+    rc = spec ? faults_add(spec, &id, err, sizeof(err)) : CAIRN_ERR_INVAL;
+    json_decref(spec);
+    if (spec == NULL)
+        snprintf(err, sizeof(err), "the body must be a JSON object");
+    if (rc != CAIRN_OK)
+        return admin_send_json(conn, rc == CAIRN_ERR_CONFLICT ? 409 : 400,
+                               json_pack("{s:s}", "error", err));
+    return admin_send_json(conn, 201, json_pack("{s:i}", "id", id));
+}
+
 struct admin_route {
     const char *method; /* "GET" also answers HEAD */
     const char *path;   /* exact, or a prefix ending in '/' followed by one argument */
@@ -144,6 +237,11 @@ static const struct admin_route admin_routes[] = {
     { "GET", "/health", false, admin_health_route },
     { "GET", "/ready", false, admin_health_route },
     { "GET", "/live", false, admin_live },
+    { "GET", "/metrics", false, admin_metrics },
+    { "GET", "/cairn/faults", false, admin_faults_get },
+    { "POST", "/cairn/faults", false, admin_faults_add },
+    { "DELETE", "/cairn/faults", false, admin_faults_clear },
+    { "POST", "/cairn/faults/clear", false, admin_faults_clear },
 };
 
 static enum MHD_Result
@@ -166,8 +264,12 @@ admin_route(struct app *app, struct MHD_Connection *conn, const char *url, const
         if (!hit)
             continue;
         path_known = true;
-        if (strcmp(r->method, m) == 0)
-            return r->fn(app, conn, r->prefix ? url + n : "");
+        if (strcmp(r->method, m) == 0) {
+            cur_body = body ? body->data : NULL;
+            ok = r->fn(app, conn, r->prefix ? url + n : "");
+            cur_body = NULL;
+            return ok;
+        }
     }
     return admin_send(conn, path_known ? 405 : 404, NULL, "");
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cairn/log.h"
+#include "cairn/metrics.h"
 #include "cairn/nonce.h"
 #include "http/http.h"
 
@@ -31,8 +32,10 @@ add_common_headers(struct app *app, struct MHD_Response *resp, const char *base,
 {
     char nonce[CAIRN_NONCE_STR_LEN + 1], link[1100];
 
-    if (nonce_issue(app->nonces, (int64_t)time(NULL), nonce) == CAIRN_OK)
+    if (nonce_issue(app->nonces, (int64_t)time(NULL), nonce) == CAIRN_OK) {
         MHD_add_response_header(resp, "Replay-Nonce", nonce);
+        metrics_nonce_issued();
+    }
     if (index && base != NULL) {
         snprintf(link, sizeof(link), "<%s/dir>;rel=\"index\"", base);
         MHD_add_response_header(resp, "Link", link);
@@ -113,8 +116,13 @@ send_result(struct app *app, struct MHD_Connection *conn, const char *req_id, in
             MHD_add_response_header(resp, "Retry-After", ra);
         }
     }
-    if (rc != CAIRN_OK && (status == 429 || status >= 500))
-        MHD_add_response_header(resp, "Retry-After", "5");
+    if (rc != CAIRN_OK)
+        metrics_problem(problem_name(p->type));
+    if (rc != CAIRN_OK && (status == 429 || status >= 500)) {
+        /* a rate limit or an injected fault knows the real wait */
+        snprintf(ra, sizeof(ra), "%d", p->retry_after > 0 ? p->retry_after : 5);
+        MHD_add_response_header(resp, "Retry-After", ra);
+    }
     if (rc != CAIRN_OK && p->location[0])
         MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, p->location);
     if (allow != NULL)

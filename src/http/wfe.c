@@ -17,18 +17,33 @@
 #include <sys/socket.h>
 
 #include <microhttpd.h>
+#include <openssl/crypto.h>
 
+#include "cairn/faults.h"
 #include "cairn/limits.h"
 #include "cairn/log.h"
+#include "cairn/metrics.h"
 #include "cairn/nonce.h"
 #include "cairn/rand.h"
 #include "http/http.h"
 #include "http/send.h"
 
+/* One MHD daemon and its requests in flight: a certificate reload starts a new daemon on the
+ * same socket and retires the old one once it has nothing in flight (ARCHITECTURE.md §9). */
+struct listener {
+    struct MHD_Daemon *d;
+    struct wfe *w;
+    atomic_long inflight;
+    atomic_long conns;      /* open connections, idle keep-alive ones included */
+    bool mgmt;
+};
+
 struct wfe {
-    struct MHD_Daemon *acme;
-    struct MHD_Daemon *mgmt;
+    struct listener *acme;
+    struct listener *mgmt;
     struct app *app;
+    char *cert_pem; /* the pair in use, to fall back on when a reload cannot start */
+    char *key_pem;
 };
 
 /* Per-request state, allocated on MHD's first callback and freed on completion. */
@@ -39,6 +54,17 @@ struct req {
     bool too_big;
     bool framing_error;
     char id[12];
+    /* for the access line and the metrics, written once the answer is queued */
+    struct listener *l;
+    double start;
+    char method[8];
+    char path[256];
+    char route[64];         /* route pattern, "" when unmatched */
+    int status;
+    const char *problem;    /* short problem type, NULL for success */
+    char acct[CAIRN_ID_LEN + 1];
+    char order[CAIRN_ID_LEN + 1];
+    int fault;              /* id of the fault injected, 0 = none */
 };
 
 static atomic_uint_fast64_t req_counter;
@@ -193,6 +219,68 @@ body_append(struct req *r, const char *data, size_t n)
     r->body[r->len] = '\0';
 }
 
+/* Directory-style endpoint names, as /cairn/faults and the logs use them. */
+static const struct {
+    ep_fn *fn;
+    const char *name;
+} endpoint_names[] = {
+    { ep_directory, "directory" },    { ep_new_nonce, "newNonce" },
+    { ep_new_account, "newAccount" }, { ep_account, "account" },
+    { ep_orders_list, "orders" },     { ep_key_change, "keyChange" },
+    { ep_new_order, "newOrder" },     { ep_order, "order" },
+    { ep_finalize, "finalize" },      { ep_authz, "authz" },
+    { ep_challenge, "challenge" },    { ep_cert, "certificate" },
+    { ep_revoke, "revokeCert" },
+};
+
+static const char *
+endpoint_name(const struct route *rt)
+{
+    for (size_t i = 0; i < CAIRN_ARRAY_LEN(endpoint_names); i++)
+        if (endpoint_names[i].fn == rt->fn)
+            return endpoint_names[i].name;
+    return "other";
+}
+
+/* The last path segment of a Location URL (the new account's or order's id). */
+static void
+id_from_location(const char *loc, char *out, size_t outsz)
+{
+    const char *slash = strrchr(loc, '/');
+
+    if (slash != NULL && strlen(slash + 1) < outsz)
+        snprintf(out, outsz, "%s", slash + 1);
+}
+
+/* Remembers who and what a request touched, for its access line. */
+static void
+note_request(struct req *r, const struct route *rt, const struct acme_ctx *c,
+             const struct reply *rep)
+{
+    const char *ep = endpoint_name(rt);
+
+    snprintf(r->route, sizeof(r->route), "%s%s%s", rt->prefix, rt->has_param ? "{id}" : "",
+             rt->suffix);
+    if (strcmp(ep, "newAccount") == 0 && rep->location[0])
+        id_from_location(rep->location, r->acct, sizeof(r->acct));
+    if (strcmp(ep, "newOrder") == 0 && rep->location[0])
+        id_from_location(rep->location, r->order, sizeof(r->order));
+    if ((strcmp(ep, "order") == 0 || strcmp(ep, "finalize") == 0) && c->arg != NULL)
+        snprintf(r->order, sizeof(r->order), "%s", c->arg);
+}
+
+/* Runtime fault injection (test controls): delays, then maybe answers with an error. */
+static int
+inject_fault(struct req *r, const struct route *rt, struct problem *p)
+{
+    struct fault_hit hit;
+
+    if (!faults_match(endpoint_name(rt), &hit))
+        return CAIRN_OK;
+    r->fault = hit.id;
+    return faults_apply(&hit, p);
+}
+
 static void
 problem_not_found(struct problem *p)
 {
@@ -216,6 +304,8 @@ dispatch(struct acme_ctx *c, const struct route *rt, struct MHD_Connection *conn
     rc = post_verify(c, rt, ct, nonce_hdr, r->body ? r->body : "", r->len, &ps, p);
     if (rc == CAIRN_OK)
         rc = rt->fn(c, rep, p);
+    if (c->has_acct)
+        snprintf(r->acct, sizeof(r->acct), "%s", c->acct.id);
     post_cleanup(c, &ps);
     return rc;
 }
@@ -230,7 +320,7 @@ handle_acme(struct wfe *w, struct MHD_Connection *conn, const char *url, const c
     const struct route *rt = NULL;
     char base[CAIRN_URL_MAX], allow[64] = "", *arg = NULL;
     unsigned m = method_bit(method);
-    int rc;
+    int rc, hrc;
 
     problem_init(&p);
     c.app = w->app;
@@ -256,6 +346,8 @@ handle_acme(struct wfe *w, struct MHD_Connection *conn, const char *url, const c
         routes_allow(rt, allow, sizeof(allow));
         rc = problem_set_status(&p, PROB_MALFORMED, 405, "method %s not allowed here; use %s",
                                 m ? method : "(unknown)", allow);
+    } else if ((rc = inject_fault(r, rt, &p)) != CAIRN_OK) {
+        /* problem set by the fault */
     } else {
         c.arg = arg;
         c.cursor = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "cursor");
@@ -264,12 +356,36 @@ handle_acme(struct wfe *w, struct MHD_Connection *conn, const char *url, const c
     }
     if (rt != NULL && !rt->index_link)
         rep.no_index_link = true;
+    if (rt != NULL)
+        note_request(r, rt, &c, &rep);
+    hrc = rc;
     rc = send_result(w->app, conn, r->id, rc, &rep, &p, allow[0] ? allow : NULL,
                      m == M_HEAD);
+    /* send_result() turned any error into p (500/503 included) */
+    r->status = hrc == CAIRN_OK ? (rep.status ? rep.status : 200) : problem_status(&p);
+    r->problem = hrc == CAIRN_OK ? NULL : problem_name(p.type);
     free(arg);
     reply_cleanup(&rep);
     problem_cleanup(&p);
     return rc == CAIRN_OK ? MHD_YES : MHD_NO;
+}
+
+static struct req *
+req_new(struct listener *l, const char *url, const char *method)
+{
+    struct req *r = calloc(1, sizeof(*r));
+
+    if (r == NULL)
+        return NULL;
+    snprintf(r->id, sizeof(r->id), "%llx",
+             (unsigned long long)atomic_fetch_add(&req_counter, 1));
+    r->l = l;
+    r->start = metrics_now();
+    snprintf(r->method, sizeof(r->method), "%s", method_bit(method) ? method : "other");
+    snprintf(r->path, sizeof(r->path), "%s", url);
+    atomic_fetch_add(&l->inflight, 1);
+    atomic_fetch_add(&l->w->app->inflight, 1);
+    return r;
 }
 
 static enum MHD_Result
@@ -277,21 +393,22 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
            const char *version, const char *upload_data, size_t *upload_data_size,
            void **con_cls)
 {
-    struct wfe *w = cls;
+    struct listener *l = cls;
+    struct wfe *w = l->w;
     struct req *r = *con_cls;
     struct problem p;
 
     (void)version;
     if (r == NULL) {
-        r = calloc(1, sizeof(*r));
+        r = req_new(l, url, method);
         if (r == NULL)
             return MHD_NO;
-        snprintf(r->id, sizeof(r->id), "%llx",
-                 (unsigned long long)atomic_fetch_add(&req_counter, 1));
         *con_cls = r;
         problem_init(&p);
         if (check_framing(conn, &p) != CAIRN_OK) {
             r->framing_error = true;
+            r->status = problem_status(&p);
+            r->problem = problem_name(p.type);
             return send_result(w->app, conn, r->id, CAIRN_ERR_PROTO, NULL, &p, NULL, false) ==
                            CAIRN_OK
                        ? MHD_YES
@@ -309,19 +426,59 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
     return handle_acme(w, conn, url, method, r);
 }
 
+/* The access line: one per request, whatever its outcome (status 0: no answer was sent). */
+static void
+log_access(const struct req *r, double secs, enum MHD_RequestTerminationCode toe)
+{
+    struct log_kv kv[] = {
+        LOG_S("req", r->id),
+        LOG_S("method", r->method),
+        LOG_S("path", r->path),
+        LOG_N("status", r->status),
+        LOG_S("problem", r->problem),
+        LOG_S("acct", r->acct[0] ? r->acct : NULL),
+        LOG_S("order", r->order[0] ? r->order : NULL),
+        LOG_N("dur_ms", (long long)(secs * 1000.0)),
+        r->fault ? LOG_N("fault", r->fault) : LOG_S("fault", NULL),
+        toe != MHD_REQUEST_TERMINATED_COMPLETED_OK ? LOG_S("aborted", "true")
+                                                   : LOG_S("aborted", NULL),
+    };
+
+    log_event(LOG_LVL_INFO, "http", "request", kv, CAIRN_ARRAY_LEN(kv));
+}
+
 static void
 on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
              enum MHD_RequestTerminationCode toe)
 {
     struct req *r = *con_cls;
+    double secs;
+
     (void)cls;
     (void)conn;
-    (void)toe;
     if (r == NULL)
         return;
+    secs = metrics_now() - r->start;
+    metrics_http_request(r->route[0] ? r->route : "unmatched", r->method, r->status, secs);
+    log_access(r, secs, toe);
+    atomic_fetch_sub(&r->l->w->app->inflight, 1);
+    atomic_fetch_sub(&r->l->inflight, 1);
     free(r->body);
     free(r);
     *con_cls = NULL;
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+              enum MHD_ConnectionNotificationCode toe)
+{
+    struct listener *l = cls;
+    int delta = toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1;
+
+    (void)conn;
+    (void)socket_context;
+    atomic_fetch_add(&l->conns, delta);
+    metrics_conn(delta);
 }
 
 static void
@@ -344,7 +501,7 @@ no_unescape(void *cls, struct MHD_Connection *conn, char *uri)
 }
 
 static struct MHD_Daemon *
-start_daemon(struct wfe *w, int fd, MHD_AccessHandlerCallback cb,
+start_daemon(struct listener *w, int fd, MHD_AccessHandlerCallback cb,
              MHD_RequestCompletedCallback done, unsigned threads, const char *cert_pem,
              const char *key_pem)
 {
@@ -359,9 +516,55 @@ start_daemon(struct wfe *w, int fd, MHD_AccessHandlerCallback cb,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)64, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
         MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_NOTIFY_COMPLETED, done, w,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, w,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
         MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_HTTPS_PRIORITIES,
         "NORMAL:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1", MHD_OPTION_END);
+}
+
+static unsigned
+acme_threads(const struct app *app)
+{
+    return (unsigned)(app->cfg->http_threads > 0 ? app->cfg->http_threads : 2);
+}
+
+/* Starts one daemon on fd; NULL on failure (fd left open). */
+static struct listener *
+listener_start(struct wfe *w, int fd, bool mgmt, const char *cert_pem, const char *key_pem)
+{
+    struct listener *l = calloc(1, sizeof(*l));
+
+    if (l == NULL)
+        return NULL;
+    l->w = w;
+    l->mgmt = mgmt;
+    l->d = mgmt ? start_daemon(l, fd, admin_on_request, admin_on_completed, 1, cert_pem, key_pem)
+                : start_daemon(l, fd, on_request, on_completed, acme_threads(w->app), cert_pem,
+                               key_pem);
+    if (l->d == NULL) {
+        free(l);
+        return NULL;
+    }
+    return l;
+}
+
+static void
+listener_stop(struct listener *l)
+{
+    if (l == NULL)
+        return;
+    MHD_stop_daemon(l->d);
+    free(l);
+}
+
+static void
+free_pem(char **pem)
+{
+    if (*pem != NULL) {
+        OPENSSL_cleanse(*pem, strlen(*pem));
+        free(*pem);
+        *pem = NULL;
+    }
 }
 
 int
@@ -373,21 +576,23 @@ wfe_start(struct app *app, int listen_fd, int mgmt_fd, const char *cert_pem, con
     if (w == NULL)
         return CAIRN_ERR_NOMEM;
     w->app = app;
-    w->acme = start_daemon(w, listen_fd, on_request, on_completed,
-                           (unsigned)(app->cfg->http_threads > 0 ? app->cfg->http_threads : 2),
-                           cert_pem, key_pem);
+    w->cert_pem = strdup(cert_pem);
+    w->key_pem = strdup(key_pem);
+    if (w->cert_pem == NULL || w->key_pem == NULL) {
+        wfe_stop(w);
+        return CAIRN_ERR_NOMEM;
+    }
+    w->acme = listener_start(w, listen_fd, false, cert_pem, key_pem);
     if (w->acme == NULL) {
         log_err("http", "cannot start the ACME listener");
-        free(w);
+        wfe_stop(w);
         return CAIRN_ERR_IO;
     }
     if (mgmt_fd >= 0) {
-        w->mgmt = start_daemon(w, mgmt_fd, admin_on_request, admin_on_completed, 1, cert_pem,
-                               key_pem);
+        w->mgmt = listener_start(w, mgmt_fd, true, cert_pem, key_pem);
         if (w->mgmt == NULL) {
             log_err("http", "cannot start the management listener");
-            MHD_stop_daemon(w->acme);
-            free(w);
+            wfe_stop(w);
             return CAIRN_ERR_IO;
         }
     }
@@ -400,14 +605,87 @@ wfe_stop(struct wfe *w)
 {
     if (w == NULL)
         return;
-    if (w->mgmt)
-        MHD_stop_daemon(w->mgmt);
-    MHD_stop_daemon(w->acme);
+    listener_stop(w->mgmt);
+    listener_stop(w->acme);
+    free_pem(&w->cert_pem);
+    free_pem(&w->key_pem);
     free(w);
+}
+
+/* Waits (bounded) until l has no connection left, then stops it; its socket was handed on by
+ * MHD_quiesce_daemon(), so stopping does not close it. Connections count rather than
+ * requests: one accepted just before the quiesce may not have sent its request yet. An idle
+ * keep-alive connection is closed at the bound, which clients treat as a normal close. */
+static void
+listener_retire(struct listener *l, int timeout_s)
+{
+    struct timespec ts = { 0, 20 * 1000000L };
+
+    for (int i = 0; i < timeout_s * 50; i++) {
+        if (atomic_load(&l->inflight) == 0 && atomic_load(&l->conns) == 0)
+            break;
+        nanosleep(&ts, NULL);
+    }
+    listener_stop(l);
+}
+
+/* Hands slot's socket to a new daemon with the new pair (or the old pair if that fails). */
+static int
+listener_swap(struct wfe *w, struct listener **slot, const char *cert_pem, const char *key_pem)
+{
+    struct listener *old = *slot, *nl;
+    MHD_socket fd;
+
+    if (old == NULL)
+        return CAIRN_OK;
+    fd = MHD_quiesce_daemon(old->d);
+    if (fd == MHD_INVALID_SOCKET)
+        return CAIRN_ERR_IO;
+    nl = listener_start(w, (int)fd, old->mgmt, cert_pem, key_pem);
+    if (nl == NULL) {
+        log_err("http", "cannot start a listener with the new certificate; keeping the old one");
+        nl = listener_start(w, (int)fd, old->mgmt, w->cert_pem, w->key_pem);
+    }
+    if (nl == NULL) {
+        /* nothing accepts on this port now; stop the old daemon and close the socket */
+        listener_retire(old, w->app->cfg->shutdown_timeout);
+        close((int)fd);
+        *slot = NULL;
+        return CAIRN_ERR_IO;
+    }
+    *slot = nl;
+    listener_retire(old, w->app->cfg->shutdown_timeout);
+    return CAIRN_OK;
+}
+
+int
+wfe_reload_tls(struct wfe *w, const char *cert_pem, const char *key_pem)
+{
+    char *nc = strdup(cert_pem), *nk = strdup(key_pem);
+    int rc;
+
+    if (nc == NULL || nk == NULL) {
+        free_pem(&nc);
+        free_pem(&nk);
+        return CAIRN_ERR_NOMEM;
+    }
+    rc = listener_swap(w, &w->acme, cert_pem, key_pem);
+    if (rc == CAIRN_OK)
+        rc = listener_swap(w, &w->mgmt, cert_pem, key_pem);
+    if (rc == CAIRN_OK) {
+        free_pem(&w->cert_pem);
+        free_pem(&w->key_pem);
+        w->cert_pem = nc;
+        w->key_pem = nk;
+    } else {
+        free_pem(&nc);
+        free_pem(&nk);
+    }
+    return rc;
 }
 
 struct app *
 wfe_app(void *cls)
 {
-    return ((struct wfe *)cls)->app;
+    return ((struct listener *)cls)->w->app;
 }

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "cairn/log.h"
+#include "cairn/metrics.h"
 #include "cairn/rand.h"
 #include "store/migrations.h"
 #include "store/sqlite_int.h"
@@ -434,6 +435,7 @@ static int
 tx_run(struct store *st, store_tx_fn *fn, void *arg, bool write)
 {
     struct store_conn *c = NULL;
+    double start = metrics_now();
     int rc = conn_get(st, &c);
 
     if (rc != CAIRN_OK)
@@ -446,6 +448,7 @@ tx_run(struct store *st, store_tx_fn *fn, void *arg, bool write)
     }
     if (rc == CAIRN_ERR_BUSY)
         log_warn("store", "database busy after %d retries", STORE_TX_RETRIES);
+    metrics_store_tx(write, metrics_now() - start);
     return rc;
 }
 
@@ -587,4 +590,17 @@ store_ping(struct store *st)
         return rc;
     rc = store_q_int(c, "SELECT 1", STORE_NOARGS, &v);
     return rc == CAIRN_OK && v == 1 ? CAIRN_OK : CAIRN_ERR_IO;
+}
+
+/* For sqlite_admin.c: the calling thread's connection and its handle (online backup). */
+int
+store_conn_for_thread(struct store *st, struct store_conn **out)
+{
+    return conn_get(st, out);
+}
+
+sqlite3 *
+store_conn_db(struct store_conn *c)
+{
+    return c->db;
 }

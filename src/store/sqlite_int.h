@@ -93,6 +93,10 @@ int store_authz_insert(struct store_conn *c, const char *account_id, const struc
 #define STORE_SQL_ORDER_REPLACED                                                              \
     "SELECT 1 FROM orders WHERE replaces = ?1 AND status <> 'invalid' AND NOT (status IN "   \
     "('pending', 'ready', 'processing') AND expires_at <= ?2) LIMIT 1"
+/* The calling thread's connection outside any transaction, and its SQLite handle (the online
+ * backup API needs it; sqlite_admin.c only). */
+int store_conn_for_thread(struct store *st, struct store_conn **out) CAIRN_MUST_CHECK;
+sqlite3 *store_conn_db(struct store_conn *c);
 
 /* Problem documents the store writes itself. */
 #define STORE_PROB_AUTHZ_GONE                                                                 \

@@ -16,7 +16,10 @@
 
 #include <jansson.h>
 
+#include "cairn/faults.h"
 #include "cairn/log.h"
+#include "cairn/metrics.h"
+#include "cairn/ratelimit.h"
 #include "cairn/rand.h"
 #include "va/va_internal.h"
 
@@ -153,18 +156,29 @@ va_record(struct va *va, const struct st_va_job *job, bool valid, const struct p
 static void
 va_run_job(struct va *va, const struct st_va_job *job)
 {
-    char key_authz[CAIRN_TOKEN_LEN + 1 + CAIRN_THUMBPRINT_LEN + 1];
+    char key_authz[CAIRN_TOKEN_LEN + 1 + CAIRN_THUMBPRINT_LEN + 1], rl_key[128];
+    struct fault_hit hit;
     struct problem p;
+    double start = metrics_now();
     int rc = CAIRN_OK;
 
     problem_init(&p);
     snprintf(key_authz, sizeof(key_authz), "%s.%s", job->token, job->thumbprint);
+    /* an injected "validation" fault: slow checks, or a forced failure */
+    if (faults_match("validation", &hit))
+        rc = faults_apply(&hit, &p);
     /* PEBBLE_VA_ALWAYS_VALID: no network, but still asynchronous. */
-    if (!(va->cfg.always_valid_rt ? atomic_load(va->cfg.always_valid_rt) : va->cfg.always_valid))
+    if (rc == CAIRN_OK &&
+        !(va->cfg.always_valid_rt ? atomic_load(va->cfg.always_valid_rt) : va->cfg.always_valid))
         rc = va_validate(&va->cfg, job, key_authz, &p);
     if (rc != CAIRN_OK && rc != CAIRN_ERR_PROTO)
         problem_set(&p, PROB_SERVER_INTERNAL, "the validation could not run (error %d)", rc);
     va_record(va, job, rc == CAIRN_OK, &p);
+    metrics_validation(chall_type_name(job->type), rc == CAIRN_OK, metrics_now() - start);
+    if (rc != CAIRN_OK) {
+        ratelimit_fail_key(job->account_id, job->ident.value, rl_key, sizeof(rl_key));
+        ratelimit_record(RL_FAILED_VALIDATIONS, rl_key, va_wall_ms() / 1000);
+    }
     problem_cleanup(&p);
 }
 

@@ -419,7 +419,8 @@ class Daemon:
     restart exercises persistence (cairn only; pebble keeps nothing).
     """
 
-    def __init__(self, dns_port, env=None, workdir=None, config_extra=None):
+    def __init__(self, dns_port, env=None, workdir=None, config_extra=None, cairn_extra=None,
+                 args=()):
         self.dns_port = dns_port
         self.env = dict(env or {})
         self.own_workdir = workdir is None
@@ -427,6 +428,8 @@ class Daemon:
         self.state_dir = os.path.join(self.workdir, "state")
         os.makedirs(self.state_dir, exist_ok=True)
         self.config_extra = dict(config_extra or {})
+        self.cairn_extra = dict(cairn_extra or {})  # the config's "cairn" section (cairn only)
+        self.args = list(args)  # extra daemon flags (cairn only)
         self.port = free_port()
         self.mgmt_port = free_port()
         self.http_port = free_port()
@@ -469,15 +472,18 @@ class Daemon:
                          "externalAccountBindingRequired": False})
         conf.update(self.config_extra)
         path = os.path.join(self.workdir, "config.json")
+        doc = {"pebble": conf}
+        if self.cairn_extra and not PEBBLE:
+            doc["cairn"] = self.cairn_extra
         with open(path, "w") as f:
-            json.dump({"pebble": conf}, f, indent=2)
+            json.dump(doc, f, indent=2)
         return path
 
     def _command(self, config):
         if PEBBLE:
             return ["pebble", "-config", config, "-dnsserver", "127.0.0.1:%d" % self.dns_port]
         return [os.environ["CAIRN_BIN"], "-config", config, "-dnsserver",
-                "127.0.0.1:%d" % self.dns_port, "--state-dir", self.state_dir]
+                "127.0.0.1:%d" % self.dns_port, "--state-dir", self.state_dir] + self.args
 
     def _read(self, stream):
         for raw in iter(stream.readline, b""):
@@ -514,6 +520,8 @@ class Daemon:
                     break
             except OSError:
                 time.sleep(0.05)
+        if not PEBBLE and "certificate" in self.config_extra:
+            return self  # a configured listener certificate: the test brings its own trust
         if not os.path.exists(self.trust_pem):
             self.stop()
             raise RuntimeError("no trust PEM at %s after start" % self.trust_pem)
