@@ -13,6 +13,7 @@ struct store;
 struct ca;
 struct va;
 struct nonce_state;
+struct crl_cache;
 
 struct app {
     const struct config *cfg;
@@ -22,6 +23,9 @@ struct app {
     struct nonce_state *nonces;
     atomic_int nonce_reject_percent; /* PEBBLE_WFE_NONCEREJECT, runtime-adjustable */
     atomic_bool draining;            /* SIGTERM received: new requests get 503 */
+    struct crl_cache *crl;           /* the issuer's CRL (cairn/crl.h) */
+    const char *crl_url;             /* CRL distribution point put in leaves, or NULL */
+    const char *ca_issuers_url;      /* AIA caIssuers put in leaves, or NULL */
 };
 
 #endif

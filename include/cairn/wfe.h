@@ -18,4 +18,10 @@ int wfe_start(struct app *app, int listen_fd, int mgmt_fd, const char *cert_pem,
 /* Stops accepting, waits for in-flight requests, frees. NULL is a no-op. */
 void wfe_stop(struct wfe *w);
 
+/* The plain-HTTP CRL listener (src/http/crlsrv.c): GET /crl/{issuer} and /issuer/{issuer}.
+ * Takes ownership of fd on success. */
+struct wfe_crl;
+int wfe_crl_start(struct app *app, int fd, struct wfe_crl **out) CAIRN_MUST_CHECK;
+void wfe_crl_stop(struct wfe_crl *w);
+
 #endif

@@ -4,10 +4,18 @@
 #include <string.h>
 
 static int cli_help(int argc, char **argv);
+int cli_ca_init(int argc, char **argv);   /* cli_ca.c */
+int cli_ca_show(int argc, char **argv);   /* cli_ca.c */
+int cli_ca_import(int argc, char **argv); /* cli_ca.c */
 
 /* One row per command; each noun's verbs live in src/cli/cli_<noun>.c. */
 static const struct cli_command cli_commands[] = {
     { "help", "", "list the admin commands", cli_help },
+    { "ca", "init", "create the CA hierarchy in the state directory (no daemon)", cli_ca_init },
+    { "ca", "show", "print every CA certificate: subject, SHA-256, key, expiry [--json]",
+      cli_ca_show },
+    { "ca", "import", "adopt a root or intermediate: --cert F --key F [--chain F] [--force]",
+      cli_ca_import },
 };
 
 static int

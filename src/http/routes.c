@@ -27,6 +27,10 @@ static const struct route route_table[] = {
     { "/acme/authz/", true, "", POST_ONLY, AUTH_KID, PAYLOAD_EITHER, true, ep_authz },
     { "/acme/chall/", true, "", POST_ONLY, AUTH_KID, PAYLOAD_EITHER, true, ep_challenge },
     { "/acme/cert/", true, "", POST_ONLY, AUTH_KID, PAYLOAD_EMPTY, true, ep_cert },
+    { "/acme/cert/", true, ROUTE_INDEX_SUFFIX, POST_ONLY, AUTH_KID, PAYLOAD_EMPTY, true,
+      ep_cert_alt },
+    { "/crl/", true, "", READ_ONLY, AUTH_NONE, PAYLOAD_EMPTY, false, ep_crl },
+    { "/issuer/", true, "", READ_ONLY, AUTH_NONE, PAYLOAD_EMPTY, false, ep_issuer_cert },
 };
 
 /* Ids are base64url (22 chars) and serials hex; anything else cannot name an object. */
@@ -35,6 +39,19 @@ param_char_ok(char ch)
 {
     return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
            ch == '-' || ch == '_';
+}
+
+/* ROUTE_INDEX_SUFFIX: "/<1 or 2 digits>" after the parameter, kept in the argument
+ * ("serial/1"). */
+static bool
+index_tail_ok(const char *t)
+{
+    size_t d;
+
+    if (t[0] != '/')
+        return false;
+    d = strspn(t + 1, "0123456789");
+    return d >= 1 && d <= 2 && t[1 + d] == '\0';
 }
 
 static bool
@@ -48,12 +65,15 @@ match_param(const struct route *rt, const char *path, char **arg)
     s = path + plen;
     while (s[n] != '\0' && s[n] != '/' && n <= 64)
         n++;
-    if (n == 0 || n > 64 || strcmp(s + n, rt->suffix) != 0)
+    if (n == 0 || n > 64)
+        return false;
+    if (strcmp(rt->suffix, ROUTE_INDEX_SUFFIX) == 0 ? !index_tail_ok(s + n)
+                                                     : strcmp(s + n, rt->suffix) != 0)
         return false;
     for (size_t i = 0; i < n; i++)
         if (!param_char_ok(s[i]))
             return false;
-    *arg = strndup(s, n);
+    *arg = strcmp(rt->suffix, ROUTE_INDEX_SUFFIX) == 0 ? strdup(s) : strndup(s, n);
     return *arg != NULL;
 }
 
