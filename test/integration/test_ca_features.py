@@ -242,6 +242,26 @@ class TestRsaKeysAndCrlListener(unittest.TestCase):
 
 
 @unittest.skipIf(L.PEBBLE, "cairn CA features")
+class TestCaModeKeys(unittest.TestCase):
+    def test_issuer_keys_not_served_in_ca_mode(self):
+        d = tempfile.mkdtemp(prefix="cairn-camode-")
+        dns = L.MockDNS(d).start()
+        daemon = CairnDaemon(dns.port, workdir=os.path.join(d, "d"), cairn={"mode": "ca"})
+        try:
+            daemon.start()
+            self.assertEqual(daemon.mgmt_get("/roots/0").status, 200)
+            for path in ("/root-keys/0", "/intermediate-keys/0"):
+                self.assertEqual(daemon.mgmt_get(path).status, 404, path)
+            self.assertEqual(daemon.mgmt_get("/crl/0").status, 200)
+        finally:
+            try:
+                daemon.cleanup()
+            finally:
+                dns.stop()
+                shutil.rmtree(d, ignore_errors=True)
+
+
+@unittest.skipIf(L.PEBBLE, "cairn CA features")
 class TestImportAndXca(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="cairn-imp-")
