@@ -23,6 +23,7 @@
 #include "cairn/cli.h"
 #include "cairn/config.h"
 #include "cairn/eab.h"
+#include "cairn/crl.h"
 #include "cairn/log.h"
 #include "cairn/nonce.h"
 #include "cairn/notify.h"
@@ -45,6 +46,10 @@ struct daemon_state {
     bool temp_state; /* throw-away test-mode state: removed at exit */
     int argc;        /* kept for SIGHUP: the config is rebuilt from the same flags */
     char **argv;
+    int crl_fd;                  /* plain-HTTP CRL listener, -1 when none */
+    struct wfe_crl *crl_wfe;
+    char crl_url[CAIRN_CONF_STR + 32];
+    char issuers_url[CAIRN_CONF_STR + 32];
 };
 
 static int
@@ -161,6 +166,36 @@ usable_addr(const char *listen, char *out, size_t outsz)
         snprintf(out, outsz, "%s", listen);
 }
 
+/* The CRL and the URLs put in leaves: the plain-HTTP CRL listener when there is one (relying
+ * parties fetch CRLs over http), else externalURL, else the ACME listener. */
+static int
+open_crl(struct daemon_state *d)
+{
+    char addr[CAIRN_CONF_STR + 16], base[CAIRN_CONF_STR + 24];
+    int rc;
+
+    if (d->cfg.crl_listen[0]) {
+        usable_addr(d->cfg.crl_listen, addr, sizeof(addr));
+        snprintf(base, sizeof(base), "http://%s", addr);
+    } else if (d->cfg.external_url[0]) {
+        snprintf(base, sizeof(base), "%s", d->cfg.external_url);
+    } else {
+        usable_addr(d->cfg.listen, addr, sizeof(addr));
+        snprintf(base, sizeof(base), "https://%s", addr);
+    }
+    base[strcspn(base, " ")] = '\0';
+    if (strlen(base) > 1 && base[strlen(base) - 1] == '/')
+        base[strlen(base) - 1] = '\0';
+    snprintf(d->crl_url, sizeof(d->crl_url), "%s/crl/0", base);
+    snprintf(d->issuers_url, sizeof(d->issuers_url), "%s/issuer/0", base);
+    d->app.crl_url = d->crl_url;
+    d->app.ca_issuers_url = d->issuers_url;
+    rc = crl_cache_new(d->app.st, d->app.ca, (int64_t)time(NULL), &d->app.crl);
+    if (rc != CAIRN_OK)
+        fprintf(stderr, "cairn: cannot make the CRL\n");
+    return rc;
+}
+
 static int
 open_modules(struct daemon_state *d)
 {
@@ -181,11 +216,23 @@ open_modules(struct daemon_state *d)
     co.rsa = d->cfg.key_rsa;
     co.chain_length = d->cfg.chain_length;
     co.name = d->cfg.ca_name;
+    co.alternate_roots = d->cfg.alternate_roots;
+    if (d->cfg.x_ca) {
+        co.x_ca_path = d->cfg.x_ca_path;
+        co.x_ca_des3 = d->cfg.x_ca_des3;
+        co.x_ca_root_password = d->cfg.x_ca_root_password;
+        co.x_ca_tls_password = d->cfg.x_ca_tls_password;
+    }
     rc = ca_open(&co, &d->app.ca);
+    config_wipe_secrets(&d->cfg);
     if (rc != CAIRN_OK) {
-        fprintf(stderr, "cairn: cannot load or create the CA in %s\n", path);
+        fprintf(stderr, "cairn: cannot load or create the CA in %s\n",
+                d->cfg.x_ca ? d->cfg.x_ca_path : path);
         return rc;
     }
+    rc = open_crl(d);
+    if (rc != CAIRN_OK)
+        return rc;
     if ((rc = rand_bytes(key, sizeof(key))) != CAIRN_OK ||
         (rc = nonce_state_new(key, NONCE_WINDOW_BITS, 300, &d->app.nonces)) != CAIRN_OK)
         return rc;
@@ -253,6 +300,11 @@ bind_listeners(struct daemon_state *d)
         fprintf(stderr, "cairn: %s\n", err);
         return CAIRN_ERR_IO;
     }
+    if (d->cfg.crl_listen[0] &&
+        (d->crl_fd = wfe_listen(d->cfg.crl_listen, err, sizeof(err))) < 0) {
+        fprintf(stderr, "cairn: %s\n", err);
+        return CAIRN_ERR_IO;
+    }
     return CAIRN_OK;
 }
 
@@ -266,6 +318,9 @@ start_listeners(struct daemon_state *d)
         rc = wfe_start(&d->app, d->listen_fd, d->mgmt_fd, cert, key, &d->wfe);
     if (rc == CAIRN_OK)
         d->listen_fd = d->mgmt_fd = -1; /* owned by the daemons now */
+    if (rc == CAIRN_OK && d->crl_fd >= 0 &&
+        (rc = wfe_crl_start(&d->app, d->crl_fd, &d->crl_wfe)) == CAIRN_OK)
+        d->crl_fd = -1;
     free(cert);
     if (key != NULL) {
         OPENSSL_cleanse(key, strlen(key));
@@ -427,6 +482,8 @@ signal_loop(struct daemon_state *d, const sigset_t *set)
         }
         if (sig < 0 && va_requeue_from_store(d->app.va, (int64_t)time(NULL)) != CAIRN_OK)
             log_warn("main", "VA requeue failed");
+        if (sig < 0)
+            crl_cache_tick(d->app.crl, (int64_t)time(NULL));
         if (sig == SIGHUP)
             reload(d);
     }
@@ -436,18 +493,22 @@ static void
 shutdown_all(struct daemon_state *d)
 {
     atomic_store(&d->app.draining, true);
+    wfe_crl_stop(d->crl_wfe);
     wfe_stop(d->wfe);
     log_debug("main", "listeners stopped");
     va_pool_stop(d->app.va);
     log_debug("main", "validation authority stopped");
     ratelimit_reset();
     nonce_state_free(d->app.nonces);
+    crl_cache_free(d->app.crl);
     ca_free(d->app.ca);
     store_close(d->app.st);
     if (d->listen_fd >= 0)
         close(d->listen_fd);
     if (d->mgmt_fd >= 0)
         close(d->mgmt_fd);
+    if (d->crl_fd >= 0)
+        close(d->crl_fd);
     if (d->temp_state)
         nftw(d->state_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
@@ -484,7 +545,7 @@ main(int argc, char **argv)
     umask(077);
     if (va_global_init() != CAIRN_OK)
         return 1;
-    d.listen_fd = d.mgmt_fd = -1;
+    d.listen_fd = d.mgmt_fd = d.crl_fd = -1;
     rc = bind_listeners(&d);
     if (rc == CAIRN_OK)
         rc = setup_state_dir(&d);

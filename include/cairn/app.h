@@ -13,6 +13,7 @@ struct store;
 struct ca;
 struct va;
 struct nonce_state;
+struct crl_cache;
 
 struct app {
     const struct config *cfg;
@@ -26,6 +27,9 @@ struct app {
                                       * reads it through va_config.always_valid_rt */
     atomic_int default_profile;      /* index into cfg->profiles; POST /cairn/default-profile */
     atomic_long inflight;            /* ACME requests between first byte and completion */
+    struct crl_cache *crl;           /* the issuer's CRL (cairn/crl.h) */
+    const char *crl_url;             /* CRL distribution point put in leaves, or NULL */
+    const char *ca_issuers_url;      /* AIA caIssuers put in leaves, or NULL */
 };
 
 #endif

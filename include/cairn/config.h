@@ -85,7 +85,17 @@ struct config {
     struct rate_rule rl_new_orders;        /* cairn.rateLimits.newOrdersPerAccount */
     struct rate_rule rl_certs_per_name;    /* cairn.rateLimits.certificatesPerName */
     struct rate_rule rl_failed_validations; /* cairn.rateLimits.failedValidationsPerAccountName */
+    int alternate_roots;                   /* PEBBLE_ALTERNATE_ROOTS (0..8) */
+    bool x_ca;                             /* USE_X_CA: load the x-ca layout */
+    char x_ca_path[CAIRN_CONF_PATH];       /* PATH_X_CA, default /x-ca */
+    bool x_ca_des3;                        /* IS_DES3_KEY */
+    char x_ca_root_password[256];          /* X_CA_ROOT_CA_PASSWORD; wiped after ca_open */
+    char x_ca_tls_password[256];           /* X_CA_TLS_CA_PASSWORD; wiped after ca_open */
+    char crl_listen[CAIRN_CONF_STR];       /* cairn.crlListenAddress (plain HTTP); "" = none */
 };
+
+/* Wipes the x-ca key passwords once the CA is loaded. */
+void config_wipe_secrets(struct config *cfg);
 
 /* Builds the configuration from argv and the environment. On a usage or config error prints a
  * message naming the setting to stderr and returns CAIRN_ERR_INVAL. *want_exit is set for

@@ -375,4 +375,20 @@ int store_admin_check(struct store *st, char *integrity, size_t integrity_sz,
                       struct st_check_item items[STORE_CHECK_ITEMS], size_t *n)
     CAIRN_MUST_CHECK;
 
+/* ---- CRL (src/store/sqlite_crl.c) ---- */
+
+struct st_revoked {
+    char serial[CAIRN_SERIAL_HEX_MAX + 1];
+    int64_t revoked_at;
+    int reason; /* -1 = none given */
+};
+/* Every revoked certificate still unexpired at now (not_after > now), by serial. *out is a
+ * heap array (NULL when *n is 0) the caller frees. */
+int store_crl_revoked(struct store *st, int64_t now, struct st_revoked **out, size_t *n)
+    CAIRN_MUST_CHECK;
+/* Increments and returns the CRL number of one issuer (kv "crl_number.<issuer>"), starting
+ * at 1; one transaction, so numbers never repeat. */
+int store_crl_next_number(struct store *st, const char *issuer, int64_t *number)
+    CAIRN_MUST_CHECK;
+
 #endif

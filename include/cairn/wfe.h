@@ -23,4 +23,10 @@ void wfe_stop(struct wfe *w);
  * start, the old pair is restarted on the socket. Main thread only. */
 int wfe_reload_tls(struct wfe *w, const char *cert_pem, const char *key_pem) CAIRN_MUST_CHECK;
 
+/* The plain-HTTP CRL listener (src/http/crlsrv.c): GET /crl/{issuer} and /issuer/{issuer}.
+ * Takes ownership of fd on success. */
+struct wfe_crl;
+int wfe_crl_start(struct app *app, int fd, struct wfe_crl **out) CAIRN_MUST_CHECK;
+void wfe_crl_stop(struct wfe_crl *w);
+
 #endif

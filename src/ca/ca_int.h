@@ -38,6 +38,17 @@ struct ca {
     char *issuer_pem;
     char *chain_pem;
     char fingerprint[65];
+    /* Alternate roots: alt_roots[i] self-signed, alt_cross[i] the issuing intermediate's
+     * subject and key issued by alt_roots[i]. */
+    int nalt;
+    X509 *alt_roots[CA_MAX_ALTERNATES];
+    EVP_PKEY *alt_keys[CA_MAX_ALTERNATES];
+    X509 *alt_cross[CA_MAX_ALTERNATES];
+    char *alt_root_pem[CA_MAX_ALTERNATES];
+    char *alt_cross_pem[CA_MAX_ALTERNATES];
+    uint8_t *issuer_der;
+    size_t issuer_der_len;
+    const char *name; /* for alternates made after ca_open; borrowed from options */
 };
 
 /* statedir.c: files of the hierarchy. Errors are logged there, naming the path, except a
@@ -52,6 +63,26 @@ int ca_file_read(const char *dir, const char *name, char **buf, size_t *len) CAI
 /* The first file name in dir that looks like part of a hierarchy, or false. */
 bool ca_dir_find_stray(const char *dir, char *name, size_t namesz);
 
+/* ca.c: shared by the loaders. */
+X509 *ca_make_ca_cert(struct ca *ca, const char *name, X509 *parent, EVP_PKEY *parent_key,
+                      EVP_PKEY *key);
+/* Root PEM, chain PEM, fingerprint and issuer DER from the loaded certificates. */
+int ca_derive_pems(struct ca *ca) CAIRN_MUST_CHECK;
+/* Writes every certificate and held key plus the manifest (last) into dir. */
+int ca_persist(struct ca *ca, const char *dir, bool imported) CAIRN_MUST_CHECK;
+/* Reads a PEM certificate / private key file (password: NULL for an unencrypted key). The
+ * error is logged naming dir/name. */
+int ca_load_cert(const char *dir, const char *name, X509 **out) CAIRN_MUST_CHECK;
+int ca_load_key(const char *dir, const char *name, const char *password, EVP_PKEY **out)
+    CAIRN_MUST_CHECK;
+
+/* alt.c: alternate roots. Makes alternates nalt..want-1 (in memory). */
+int ca_alt_make(struct ca *ca, int want) CAIRN_MUST_CHECK;
+int ca_alt_pems(struct ca *ca) CAIRN_MUST_CHECK;
+
+/* xca.c: the x-ca layout. */
+int ca_xca_load(struct ca *ca, const struct ca_options *o) CAIRN_MUST_CHECK;
+
 /* x509.c: building blocks. */
 EVP_PKEY *ca_keygen(bool rsa);
 int ca_random_serial(uint8_t serial[CA_SERIAL_LEN]) CAIRN_MUST_CHECK;
@@ -63,6 +94,8 @@ int ca_sign(struct ca *ca, X509 *x, EVP_PKEY *key) CAIRN_MUST_CHECK;
 char *ca_x509_pem(X509 *x);
 /* PKCS#8 PEM of a private key, heap; the caller wipes and frees it. */
 char *ca_key_pem(EVP_PKEY *key, size_t *len);
+/* "RSA 2048", "ECDSA P-256", ...; false for key types cairn does not use as an issuer. */
+bool ca_key_type(EVP_PKEY *key, char *out, size_t outsz);
 X509 *ca_x509_from_der(const uint8_t *der, size_t der_len);
 int ca_hex(const uint8_t *b, size_t n, char *out, size_t outsz) CAIRN_MUST_CHECK;
 

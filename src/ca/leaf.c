@@ -25,6 +25,8 @@ struct leaf_spec {
     int64_t not_before;
     int64_t not_after;
     const char *cn; /* NULL: empty subject */
+    const char *crl_url;
+    const char *ca_issuers_url;
 };
 
 static GENERAL_NAME *
@@ -104,6 +106,81 @@ leaf_fields(X509 *x, X509 *issuer, const struct leaf_spec *s)
     return CAIRN_OK;
 }
 
+static GENERAL_NAME *
+uri_name(const char *url)
+{
+    GENERAL_NAME *gn = GENERAL_NAME_new();
+    ASN1_IA5STRING *s = ASN1_IA5STRING_new();
+
+    if (gn == NULL || s == NULL || ASN1_STRING_set(s, url, (int)strlen(url)) != 1) {
+        GENERAL_NAME_free(gn);
+        ASN1_IA5STRING_free(s);
+        return NULL;
+    }
+    GENERAL_NAME_set0_value(gn, GEN_URI, s);
+    return gn;
+}
+
+/* CRL distribution point with one fullName URI, built as structures (a URL is never parsed
+ * as a config string, so a comma in it cannot inject another value). */
+static int
+add_crl_dp(X509 *x, const char *url)
+{
+    CRL_DIST_POINTS *dps = sk_DIST_POINT_new_null();
+    DIST_POINT *dp = DIST_POINT_new();
+    DIST_POINT_NAME *dpn = DIST_POINT_NAME_new();
+    GENERAL_NAME *gn = uri_name(url);
+    int rc = CAIRN_ERR_CRYPTO;
+
+    if (dps == NULL || dp == NULL || dpn == NULL || gn == NULL)
+        goto out;
+    dpn->type = 0; /* fullName */
+    dpn->name.fullname = sk_GENERAL_NAME_new_null();
+    if (dpn->name.fullname == NULL || sk_GENERAL_NAME_push(dpn->name.fullname, gn) <= 0)
+        goto out;
+    gn = NULL;
+    dp->distpoint = dpn;
+    dpn = NULL;
+    if (sk_DIST_POINT_push(dps, dp) <= 0)
+        goto out;
+    dp = NULL;
+    if (X509_add1_ext_i2d(x, NID_crl_distribution_points, dps, 0, X509V3_ADD_DEFAULT) == 1)
+        rc = CAIRN_OK;
+out:
+    GENERAL_NAME_free(gn);
+    DIST_POINT_NAME_free(dpn);
+    DIST_POINT_free(dp);
+    CRL_DIST_POINTS_free(dps);
+    return rc;
+}
+
+static int
+add_aia(X509 *x, const char *url)
+{
+    AUTHORITY_INFO_ACCESS *aia = sk_ACCESS_DESCRIPTION_new_null();
+    ACCESS_DESCRIPTION *ad = ACCESS_DESCRIPTION_new();
+    GENERAL_NAME *gn = uri_name(url);
+    int rc = CAIRN_ERR_CRYPTO;
+
+    if (aia == NULL || ad == NULL || gn == NULL)
+        goto out;
+    ASN1_OBJECT_free(ad->method);
+    ad->method = OBJ_nid2obj(NID_ad_ca_issuers);
+    GENERAL_NAME_free(ad->location);
+    ad->location = gn;
+    gn = NULL;
+    if (sk_ACCESS_DESCRIPTION_push(aia, ad) <= 0)
+        goto out;
+    ad = NULL;
+    if (X509_add1_ext_i2d(x, NID_info_access, aia, 0, X509V3_ADD_DEFAULT) == 1)
+        rc = CAIRN_OK;
+out:
+    GENERAL_NAME_free(gn);
+    ACCESS_DESCRIPTION_free(ad);
+    AUTHORITY_INFO_ACCESS_free(aia);
+    return rc;
+}
+
 static int
 leaf_exts(X509 *x, X509 *issuer, const struct leaf_spec *s)
 {
@@ -116,6 +193,10 @@ leaf_exts(X509 *x, X509 *issuer, const struct leaf_spec *s)
         ca_add_ext(x, issuer, NID_ext_key_usage, "serverAuth") ||
         ca_add_ext(x, issuer, NID_subject_key_identifier, "hash") ||
         ca_add_ext(x, issuer, NID_authority_key_identifier, "keyid:always"))
+        return CAIRN_ERR_CRYPTO;
+    if (s->crl_url != NULL && add_crl_dp(x, s->crl_url) != CAIRN_OK)
+        return CAIRN_ERR_CRYPTO;
+    if (s->ca_issuers_url != NULL && add_aia(x, s->ca_issuers_url) != CAIRN_OK)
         return CAIRN_ERR_CRYPTO;
     return add_sans(x, s->idents, s->nidents, s->cn == NULL);
 }
@@ -145,6 +226,22 @@ out:
     return CAIRN_OK;
 }
 
+/* A URL for an IA5String extension: printable ASCII without spaces, bounded. */
+static bool
+url_ok(const char *u)
+{
+    size_t n = u ? strlen(u) : 0;
+
+    if (u == NULL)
+        return true;
+    if (n < 8 || n > 1000)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (u[i] <= ' ' || u[i] > '~')
+            return false;
+    return true;
+}
+
 static int
 leaf_req_check(const struct ca_leaf_req *req)
 {
@@ -153,6 +250,8 @@ leaf_req_check(const struct ca_leaf_req *req)
     if (req == NULL || req->serial == NULL || req->serial_len < 16 || req->serial_len > 20 ||
         (req->serial[0] & 0x80) != 0 || req->pubkey == NULL || req->idents == NULL ||
         req->nidents == 0 || req->nidents > CAIRN_MAX_IDENTS || req->not_after <= req->not_before)
+        return CAIRN_ERR_INVAL;
+    if (!url_ok(req->crl_url) || !url_ok(req->ca_issuers_url))
         return CAIRN_ERR_INVAL;
     for (size_t i = 0; i < req->serial_len; i++)
         nonzero = nonzero || req->serial[i] != 0;
@@ -200,7 +299,8 @@ ca_issue_leaf(struct ca *ca, const struct ca_leaf_req *req, uint8_t **der, size_
         req->serial,    req->serial_len,
         req->pubkey,    req->idents,
         req->nidents,   req->not_before,
-        req->not_after, req->promote_cn ? promoted_cn(req->idents, req->nidents) : NULL
+        req->not_after, req->promote_cn ? promoted_cn(req->idents, req->nidents) : NULL,
+        req->crl_url,   req->ca_issuers_url
     };
     rc = leaf_make(ca, &s, &x);
     if (rc != CAIRN_OK)
@@ -285,7 +385,9 @@ listener_build(struct ca *ca, EVP_PKEY *key, const struct ident *ids, size_t n, 
                             n,
                             now - CA_BACKDATE,
                             now + (int64_t)CA_LISTENER_DAYS * 86400,
-                            promoted_cn(ids, n) };
+                            promoted_cn(ids, n),
+                            NULL,
+                            NULL };
     rc = leaf_make(ca, &s, &x);
     if (rc != CAIRN_OK)
         return rc;

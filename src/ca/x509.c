@@ -177,3 +177,30 @@ ca_hex(const uint8_t *b, size_t n, char *out, size_t outsz)
     out[2 * n] = '\0';
     return CAIRN_OK;
 }
+
+bool
+ca_key_type(EVP_PKEY *key, char *out, size_t outsz)
+{
+    char group[64] = "";
+    size_t glen = 0;
+
+    if (key == NULL)
+        return false;
+    if (EVP_PKEY_is_a(key, "RSA")) {
+        snprintf(out, outsz, "RSA %d", EVP_PKEY_get_bits(key));
+        return true;
+    }
+    if (EVP_PKEY_is_a(key, "EC") &&
+        EVP_PKEY_get_utf8_string_param(key, "group", group, sizeof(group), &glen) == 1) {
+        if (strcmp(group, "prime256v1") == 0)
+            snprintf(out, outsz, "ECDSA P-256");
+        else if (strcmp(group, "secp384r1") == 0)
+            snprintf(out, outsz, "ECDSA P-384");
+        else if (strcmp(group, "secp521r1") == 0)
+            snprintf(out, outsz, "ECDSA P-521");
+        else
+            snprintf(out, outsz, "ECDSA %s", group);
+        return true;
+    }
+    return false;
+}

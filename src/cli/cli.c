@@ -7,6 +7,9 @@
 static int cli_help(int argc, char **argv);
 /* src/cli/cli_eab.c */
 cli_fn cli_eab_add, cli_eab_list, cli_eab_remove;
+int cli_ca_init(int argc, char **argv);   /* cli_ca.c */
+int cli_ca_show(int argc, char **argv);   /* cli_ca.c */
+int cli_ca_import(int argc, char **argv); /* cli_ca.c */
 
 /* One row per command; each noun's verbs live in src/cli/cli_<noun>.c. */
 static const struct cli_command cli_commands[] = {
@@ -23,6 +26,11 @@ static const struct cli_command cli_commands[] = {
     { "certs", "revoke", "SERIAL [--reason N]: revoke a certificate", cli_certs_revoke },
     { "db", "backup", "FILE: consistent online copy of the database", cli_db_backup },
     { "db", "check", "integrity check and state invariants", cli_db_check },
+    { "ca", "init", "create the CA hierarchy in the state directory (no daemon)", cli_ca_init },
+    { "ca", "show", "print every CA certificate: subject, SHA-256, key, expiry [--json]",
+      cli_ca_show },
+    { "ca", "import", "adopt a root or intermediate: --cert F --key F [--chain F] [--force]",
+      cli_ca_import },
 };
 
 static int

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "cairn/log.h"
 
@@ -156,10 +157,28 @@ STR_KEY(ck_external_url, external_url, "externalURL")
 STR_KEY(ck_dns_server, dns_server, "dnsServer")
 STR_KEY(ck_tos, tos_url, "termsOfService")
 STR_KEY(ck_website, website, "website")
-STR_KEY(ck_ca_name, ca_name, "caName")
 STR_KEY(ck_listen, listen, "listenAddress")
 STR_KEY(ck_mgmt, mgmt_listen, "managementListenAddress")
+STR_KEY(ck_crl_listen, crl_listen, "crlListenAddress")
 #undef STR_KEY
+
+/* The CA name goes into every CA subject ("<name> root CA <hex>"): at most 40 printable
+ * characters keep each CN within 64. */
+static int
+ck_ca_name(struct config *cfg, const json_t *v, char *err, size_t errsz)
+{
+    const char *n = json_string_value(v);
+    size_t len = n ? strlen(n) : 0;
+
+    if (n == NULL || len == 0 || len > 40)
+        return cfg_err(err, errsz, "config: %s must be a string of 1 to 40 characters",
+                       "caName");
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)n[i] < 0x20 || n[i] == 0x7f)
+            return cfg_err(err, errsz, "config: %s has a control character", "caName");
+    snprintf(cfg->ca_name, sizeof(cfg->ca_name), "%s", n);
+    return CAIRN_OK;
+}
 
 static int
 ck_mode(struct config *cfg, const json_t *v, char *err, size_t errsz)
@@ -341,6 +360,7 @@ static const struct cairn_key cairn_keys[] = {
     { "logLevel", ck_log_level },
     { "shutdownTimeout", ck_shutdown_timeout },
     { "rateLimits", ck_rate_limits },
+    { "crlListenAddress", ck_crl_listen },
 };
 
 static int
@@ -456,6 +476,7 @@ apply_pebble_env(struct config *cfg, char *err, size_t errsz)
     env_int("PEBBLE_WFE_NONCEREJECT", &cfg->nonce_reject_percent, 0, 99);
     env_int("PEBBLE_AUTHZREUSE", &cfg->authz_reuse_percent, 0, 100);
     env_int("PEBBLE_WFE_ORDERS_PER_PAGE", &cfg->orders_per_page, 1, 1000);
+    env_int("PEBBLE_ALTERNATE_ROOTS", &cfg->alternate_roots, 0, 8);
     cl = getenv("PEBBLE_CHAIN_LENGTH");
     if (cl != NULL && *cl != '\0') {
         char *end;
@@ -469,12 +490,59 @@ apply_pebble_env(struct config *cfg, char *err, size_t errsz)
     return CAIRN_OK;
 }
 
+/* A secret copied from the environment; too long is an error rather than a silent cut. */
+static int
+env_secret(const char *name, char *dst, size_t dstsz, char *err, size_t errsz)
+{
+    const char *v = getenv(name);
+
+    dst[0] = '\0';
+    if (v == NULL)
+        return CAIRN_OK;
+    if (strlen(v) >= dstsz)
+        return cfg_err(err, errsz, "%s is longer than %zu characters", name, dstsz - 1);
+    memcpy(dst, v, strlen(v) + 1);
+    return CAIRN_OK;
+}
+
+/* The x-ca layout (USE_X_CA, PATH_X_CA, IS_DES3_KEY, X_CA_*_PASSWORD) in both modes: it only
+ * chooses where the CA comes from. */
+static int
+apply_xca_env(struct config *cfg, char *err, size_t errsz)
+{
+    const char *v;
+
+    cfg->x_ca = env_true(getenv("USE_X_CA"));
+    if (!cfg->x_ca)
+        return CAIRN_OK;
+    v = getenv("PATH_X_CA");
+    if (v != NULL && strlen(v) >= sizeof(cfg->x_ca_path))
+        return cfg_err(err, errsz, "%s is too long", "PATH_X_CA");
+    snprintf(cfg->x_ca_path, sizeof(cfg->x_ca_path), "%s", v && *v ? v : "/x-ca");
+    cfg->x_ca_des3 = env_true(getenv("IS_DES3_KEY"));
+    if (env_secret("X_CA_ROOT_CA_PASSWORD", cfg->x_ca_root_password,
+                   sizeof(cfg->x_ca_root_password), err, errsz) != CAIRN_OK ||
+        env_secret("X_CA_TLS_CA_PASSWORD", cfg->x_ca_tls_password,
+                   sizeof(cfg->x_ca_tls_password), err, errsz) != CAIRN_OK)
+        return CAIRN_ERR_INVAL;
+    return CAIRN_OK;
+}
+
+void
+config_wipe_secrets(struct config *cfg)
+{
+    OPENSSL_cleanse(cfg->x_ca_root_password, sizeof(cfg->x_ca_root_password));
+    OPENSSL_cleanse(cfg->x_ca_tls_password, sizeof(cfg->x_ca_tls_password));
+}
+
 int
 config_apply_env(struct config *cfg, char *err, size_t errsz)
 {
     const char *v;
 
     if (apply_pebble_env(cfg, err, errsz) != CAIRN_OK)
+        return CAIRN_ERR_INVAL;
+    if (apply_xca_env(cfg, err, errsz) != CAIRN_OK)
         return CAIRN_ERR_INVAL;
     if ((v = getenv("CAIRN_STATE_DIR")) != NULL && *v)
         snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", v);

@@ -85,6 +85,8 @@ issue(struct acme_ctx *c, struct st_order *o, struct csr *csr)
     req.not_before = o->not_before ? o->not_before : c->now - BACKDATE;
     req.not_after = o->not_after ? o->not_after : req.not_before + prof->validity - 1;
     req.promote_cn = prof->promote_cn;
+    req.crl_url = c->app->crl_url;
+    req.ca_issuers_url = c->app->ca_issuers_url;
     rc = ca_issue_leaf(c->app->ca, &req, &der, &der_len);
     if (rc != CAIRN_OK) {
         log_err("acme", "req=%s signing order %s failed (rc %d)", c->req_id, o->id, rc);

@@ -3,6 +3,7 @@
 
 #include "cairn/b64url.h"
 #include "cairn/ca.h"
+#include "cairn/crl.h"
 #include "cairn/keypolicy.h"
 #include "cairn/limits.h"
 #include "cairn/log.h"
@@ -137,6 +138,8 @@ ep_revoke(struct acme_ctx *c, struct reply *r, struct problem *p)
     if (rc == CAIRN_OK) {
         log_info("acme", "req=%s certificate %s revoked, reason %d", c->req_id, cert.serial,
                  reason);
+        if (c->app->crl != NULL && crl_cache_refresh(c->app->crl, c->now) != CAIRN_OK)
+            log_warn("acme", "req=%s CRL not regenerated; the schedule will retry", c->req_id);
         r->status = 200;
     }
     free(der);

@@ -19,7 +19,7 @@
 #include "cairn/store.h"
 
 #define CAIRN_URL_MAX 1024
-#define CAIRN_REPLY_LINKS 4
+#define CAIRN_REPLY_LINKS 12 /* index + alternates (up to 8) + paging */
 
 struct acme_ctx {
     struct app *app;
@@ -76,5 +76,8 @@ ep_fn ep_cert;
 ep_fn ep_revoke;
 ep_fn ep_new_authz;
 ep_fn ep_renewal_info;
+ep_fn ep_cert_alt;    /* /acme/cert/{serial}/{n}: the chain to alternate root n */
+ep_fn ep_crl;         /* GET /crl/{issuer}: DER CRL */
+ep_fn ep_issuer_cert; /* GET /issuer/{issuer}: DER issuing certificate (AIA caIssuers) */
 
 #endif

@@ -6,10 +6,12 @@
 #include <time.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "cairn/ca.h"
 #include "cairn/faults.h"
 #include "cairn/metrics.h"
+#include "cairn/crl.h"
 #include "cairn/store.h"
 #include "cairn/va.h"
 #include "http/admin_proto.h"
@@ -93,12 +95,112 @@ admin_cert_status(struct app *app, struct MHD_Connection *conn, const char *hex)
 
 typedef enum MHD_Result admin_fn(struct app *app, struct MHD_Connection *conn, const char *arg);
 
+/* Binary-safe answer with optional Link rel="alternate" to <path><i> for i != self. */
+static enum MHD_Result
+admin_send_links(struct app *app, struct MHD_Connection *conn, const char *ctype,
+                 const void *body, size_t len, const char *path, int self)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
+    char link[600];
+    enum MHD_Result ok;
+
+    if (resp == NULL)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    for (int i = 0; path != NULL && host != NULL && strlen(host) < 256 &&
+                    i <= ca_alternate_count(app->ca);
+         i++) {
+        if (i == self)
+            continue;
+        snprintf(link, sizeof(link), "<https://%s%s%d>;rel=\"alternate\"", host, path, i);
+        MHD_add_response_header(resp, "Link", link);
+    }
+    ok = MHD_queue_response(conn, 200, resp);
+    MHD_destroy_response(resp);
+    return ok;
+}
+
+/* "0".."99" -> the number, else -1. */
+static int
+admin_index(const char *arg)
+{
+    size_t n = strlen(arg);
+
+    if (n < 1 || n > 2 || strspn(arg, "0123456789") != n)
+        return -1;
+    return atoi(arg);
+}
+
 static enum MHD_Result
 admin_root(struct app *app, struct MHD_Connection *conn, const char *arg)
 {
-    if (strcmp(arg, "0") != 0)
+    int n = admin_index(arg);
+    const char *pem = n >= 0 ? ca_root_pem_n(app->ca, n) : NULL;
+
+    if (pem == NULL)
         return admin_send(conn, 404, NULL, "");
-    return admin_send(conn, 200, ADMIN_PEM_TYPE, ca_root_pem(app->ca));
+    return admin_send_links(app, conn, ADMIN_PEM_TYPE, pem, strlen(pem), "/roots/", n);
+}
+
+/* Pebble's /root-keys/N and /intermediate-keys/N: test mode only (issuer keys are never
+ * served by a CA-mode daemon). */
+static enum MHD_Result
+admin_key(struct app *app, struct MHD_Connection *conn, const char *arg, bool root)
+{
+    int n = admin_index(arg);
+    char *pem = NULL;
+    size_t len = 0;
+    enum MHD_Result ok;
+
+    if (app->cfg->ca_mode || n < 0 ||
+        (root ? ca_root_key_pem(app->ca, n, &pem, &len)
+              : ca_intermediate_key_pem(app->ca, n, &pem, &len)) != CAIRN_OK)
+        return admin_send(conn, 404, NULL, "");
+    ok = admin_send_links(app, conn, "application/x-pem-file; charset=utf-8", pem, len,
+                          root ? "/root-keys/" : "/intermediate-keys/", n);
+    OPENSSL_cleanse(pem, len);
+    free(pem);
+    return ok;
+}
+
+static enum MHD_Result
+admin_root_key(struct app *app, struct MHD_Connection *conn, const char *arg)
+{
+    return admin_key(app, conn, arg, true);
+}
+
+static enum MHD_Result
+admin_intermediate_key(struct app *app, struct MHD_Connection *conn, const char *arg)
+{
+    return admin_key(app, conn, arg, false);
+}
+
+static enum MHD_Result
+admin_crl(struct app *app, struct MHD_Connection *conn, const char *arg)
+{
+    uint8_t *der = NULL;
+    size_t len = 0;
+    enum MHD_Result ok;
+
+    if (crl_cache_get(app->crl, arg, &der, &len) != CAIRN_OK)
+        return admin_send(conn, 404, NULL, "");
+    ok = admin_send_links(app, conn, "application/pkix-crl", der, len, NULL, 0);
+    free(der);
+    return ok;
+}
+
+static enum MHD_Result
+admin_issuer_der(struct app *app, struct MHD_Connection *conn, const char *arg)
+{
+    size_t len = 0;
+    const uint8_t *der = ca_issuer_der(app->ca, &len);
+
+    if (strcmp(arg, "0") != 0 || der == NULL)
+        return admin_send(conn, 404, NULL, "");
+    return admin_send_links(app, conn, "application/pkix-cert", der, len, NULL, 0);
 }
 
 static enum MHD_Result
@@ -111,9 +213,12 @@ admin_roots_pem(struct app *app, struct MHD_Connection *conn, const char *arg)
 static enum MHD_Result
 admin_intermediate(struct app *app, struct MHD_Connection *conn, const char *arg)
 {
-    if (strcmp(arg, "0") != 0)
+    int n = admin_index(arg);
+    const char *pem = n >= 0 ? ca_intermediate_pem_n(app->ca, n) : NULL;
+
+    if (pem == NULL)
         return admin_send(conn, 404, NULL, "");
-    return admin_send(conn, 200, ADMIN_PEM_TYPE, ca_issuer_pem(app->ca));
+    return admin_send_links(app, conn, ADMIN_PEM_TYPE, pem, strlen(pem), "/intermediates/", n);
 }
 
 static enum MHD_Result
@@ -242,6 +347,10 @@ static const struct admin_route admin_routes[] = {
     { "POST", "/cairn/faults", false, admin_faults_add },
     { "DELETE", "/cairn/faults", false, admin_faults_clear },
     { "POST", "/cairn/faults/clear", false, admin_faults_clear },
+    { "GET", "/root-keys/", true, admin_root_key },
+    { "GET", "/intermediate-keys/", true, admin_intermediate_key },
+    { "GET", "/crl/", true, admin_crl },
+    { "GET", "/issuer/", true, admin_issuer_der },
 };
 
 static enum MHD_Result

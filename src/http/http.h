@@ -37,6 +37,10 @@ struct route {
     ep_fn *fn;
 };
 
+/* A route suffix meaning "/<index>" (one or two digits) after the parameter; the handler's
+ * argument is then "<param>/<index>". */
+#define ROUTE_INDEX_SUFFIX "/#"
+
 /* Finds the route for path; *arg receives a malloc'd copy of the parameter (caller frees).
  * NULL when nothing matches. */
 const struct route *routes_match(const char *path, char **arg);

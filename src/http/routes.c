@@ -31,6 +31,10 @@ static const struct route route_table[] = {
     /* RFC 9773: the certID has a "."; the handler answers an unparsable one 400 */
     { "/acme/renewal-info/", true, "", READ_ONLY, AUTH_NONE, PAYLOAD_EMPTY, true,
       ep_renewal_info },
+    { "/acme/cert/", true, ROUTE_INDEX_SUFFIX, POST_ONLY, AUTH_KID, PAYLOAD_EMPTY, true,
+      ep_cert_alt },
+    { "/crl/", true, "", READ_ONLY, AUTH_NONE, PAYLOAD_EMPTY, false, ep_crl },
+    { "/issuer/", true, "", READ_ONLY, AUTH_NONE, PAYLOAD_EMPTY, false, ep_issuer_cert },
 };
 
 /* Ids are base64url (22 chars) and serials hex; anything else cannot name an object. */
@@ -49,10 +53,24 @@ param_any(const struct route *rt)
     return rt->fn == ep_renewal_info;
 }
 
+/* ROUTE_INDEX_SUFFIX: "/<1 or 2 digits>" after the parameter, kept in the argument
+ * ("serial/1"). */
+static bool
+index_tail_ok(const char *t)
+{
+    size_t d;
+
+    if (t[0] != '/')
+        return false;
+    d = strspn(t + 1, "0123456789");
+    return d >= 1 && d <= 2 && t[1 + d] == '\0';
+}
+
 static bool
 match_param(const struct route *rt, const char *path, char **arg)
 {
     size_t plen = strlen(rt->prefix), n = 0, max = param_any(rt) ? 256 : 64;
+    bool indexed = strcmp(rt->suffix, ROUTE_INDEX_SUFFIX) == 0;
     const char *s;
 
     if (strncmp(path, rt->prefix, plen) != 0)
@@ -60,12 +78,14 @@ match_param(const struct route *rt, const char *path, char **arg)
     s = path + plen;
     while (s[n] != '\0' && s[n] != '/' && n <= max)
         n++;
-    if (n == 0 || n > max || strcmp(s + n, rt->suffix) != 0)
+    if (n == 0 || n > max)
+        return false;
+    if (indexed ? !index_tail_ok(s + n) : strcmp(s + n, rt->suffix) != 0)
         return false;
     for (size_t i = 0; i < n; i++)
         if (!param_char_ok(s[i]) && !(param_any(rt) && s[i] > ' ' && s[i] < 0x7f))
             return false;
-    *arg = strndup(s, n);
+    *arg = indexed ? strdup(s) : strndup(s, n);
     return *arg != NULL;
 }
 

@@ -312,7 +312,7 @@ issue(struct ca *ca, EVP_PKEY *key, const struct ident *ids, size_t n, bool cn, 
 {
     int64_t now = (int64_t)time(NULL);
     struct ca_leaf_req req = { serial20, sizeof(serial20), key, ids, n,
-                               now - 60, now + 90 * 86400, cn };
+                               now - 60, now + 90 * 86400, cn, NULL, NULL };
     uint8_t *der = NULL;
     size_t len = 0;
     const unsigned char *q;
@@ -444,7 +444,7 @@ test_issue_leaf_bad_requests(void **state)
     static const struct ident bad_ip = { IDENT_IP, false, "10.0.0.256" };
     uint8_t neg[16] = { 0x80, 1 }, zero[16] = { 0 };
     int64_t now = (int64_t)time(NULL);
-    struct ca_leaf_req req = { serial20, 20, key, leaf_ids, 1, now, now + 3600, false };
+    struct ca_leaf_req req = { serial20, 20, key, leaf_ids, 1, now, now + 3600, false, NULL, NULL };
     uint8_t *der = NULL;
     size_t len = 0;
 
