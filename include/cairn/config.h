@@ -11,6 +11,8 @@
 
 #define CAIRN_CONF_STR 256
 #define CAIRN_CONF_PATH 4096
+#define CAIRN_CONF_CAA_IDS 8
+#define CAIRN_CONF_RANGES 32
 
 struct config {
     bool ca_mode;                          /* false: test mode (Pebble-style fixture) */
@@ -45,6 +47,18 @@ struct config {
     int http_threads;                      /* MHD thread pool size */
     int log_level;                         /* enum log_level */
     char root_out[CAIRN_CONF_PATH];        /* --root-out FILE */
+    /* VA policy: CAA, target ranges, retries (docs/va.md) */
+    bool va_caa;                           /* cairn.vaCAA; default on in CA mode only */
+    char caa_identities[CAIRN_CONF_CAA_IDS][CAIRN_CONF_STR]; /* caaIdentities */
+    int n_caa_identities;                  /* 0: the base URL's host */
+    char va_allowed_ranges[CAIRN_CONF_RANGES][64]; /* cairn.vaAllowedTargetRanges */
+    int n_va_allowed;
+    char va_denied_ranges[CAIRN_CONF_RANGES][64];  /* cairn.vaDeniedTargetRanges */
+    int n_va_denied;
+    int va_retries;                        /* cairn.vaRetries (default 0) */
+    int va_retry_spacing;                  /* cairn.vaRetrySpacing, seconds (default 2) */
+    int va_validate_times;                 /* cairn.vaValidateTimes (default 1) */
+    int64_t caa_recheck_age;               /* cairn.caaRecheckAge, seconds (default 7 h) */
 };
 
 /* Builds the configuration from argv and the environment. On a usage or config error prints a

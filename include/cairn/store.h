@@ -220,6 +220,9 @@ struct st_va_job {
     struct ident ident; /* the authorization's (no "*.", wildcard flag set) */
     int64_t due_at;
     int attempts;
+    /* The account URL as the client saw it (set by the challenge handler, for CAA
+     * accounturi); "" when loaded from the store: the VA then uses its base URL. */
+    char acct_url[512];
 };
 /* Loads the VA job for one challenge in processing (CAIRN_ERR_CONFLICT when it is not). */
 int store_va_job_get(struct store *st, const char *chall_id, struct st_va_job *out)
@@ -274,5 +277,10 @@ int store_key_is_blocked(struct store *st, const char *spki_sha256, bool *blocke
  * number fixed in *fixed. Challenges left processing are requeued via
  * store_va_jobs_pending(). */
 int store_recover(struct store *st, int64_t now, size_t *fixed) CAIRN_MUST_CHECK;
+
+/* A VA retry (RFC 8555 §8.2): the challenge stays processing with attempts + 1 and the new
+ * due_at. CAIRN_ERR_CONFLICT when it is no longer processing (nothing changed). */
+int store_challenge_retry(struct store *st, const char *chall_id, int64_t due_at)
+    CAIRN_MUST_CHECK;
 
 #endif
