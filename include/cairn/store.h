@@ -283,4 +283,9 @@ int store_recover(struct store *st, int64_t now, size_t *fixed) CAIRN_MUST_CHECK
 int store_challenge_retry(struct store *st, const char *chall_id, int64_t due_at)
     CAIRN_MUST_CHECK;
 
+/* ready -> invalid with a problem JSON (finalize's CAA recheck refused). CAIRN_ERR_CONFLICT
+ * when the order is not ready (nothing changed). */
+int store_order_fail_ready(struct store *st, const char *order_id, const char *error)
+    CAIRN_MUST_CHECK;
+
 #endif

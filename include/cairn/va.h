@@ -89,4 +89,9 @@ int va_addr_check(const struct va_config *cfg, const char *addr, struct problem 
 /* true when text is a valid "ADDR/PREFIX" (or a bare address) for the range lists. */
 bool va_range_valid(const char *text);
 
+/* Finalize's CAA recheck with the running VA's settings. *enabled is set false (and CAIRN_OK
+ * returned) when CAA is off; recheck_age is then meaningless. Otherwise as va_caa_check(). */
+int va_caa_recheck(struct va *va, const struct ident *id, const char *acct_url,
+                   const char *method, bool *enabled, struct problem *p) CAIRN_MUST_CHECK;
+
 #endif

@@ -417,3 +417,14 @@ va_queue_depth(struct va *va)
     pthread_mutex_unlock(&va->mu);
     return n;
 }
+
+int
+va_caa_recheck(struct va *va, const struct ident *id, const char *acct_url, const char *method,
+               bool *enabled, struct problem *p)
+{
+    *enabled = va != NULL && va->cfg.caa;
+    if (!*enabled)
+        return CAIRN_OK;
+    /* cfg is read-only after start: no lock needed */
+    return va_caa_check(&va->cfg, id, acct_url, method, va->cfg.timeout_ms, p);
+}

@@ -24,7 +24,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from cairnlib import (AcmeClient, Daemon, ERR, Http01Responder, free_tcp_udp_port,  # noqa: E402
-                      key_authorization, needs_cairn_bin, stop_pid)
+                      key_authorization, make_csr, needs_cairn_bin, stop_pid)
 from cryptography import x509  # noqa: E402
 from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
@@ -283,6 +283,67 @@ class VaMoreTest(unittest.TestCase):
         final, chall = self.http01(self.client(), "sf.caa.test")
         self.assertEqual(final["status"], "invalid", final)
         self.assertEqual(chall["error"]["type"], ERR + "dns", chall)
+
+
+class FinalizeRecheckTest(unittest.TestCase):
+    """Finalize rechecks CAA when the authorization is older than caaRecheckAge (0 here, so
+    always). PEBBLE_VA_ALWAYS_VALID skips the validation-time check, so the recheck is the
+    one that refuses."""
+
+    @classmethod
+    def setUpClass(cls):
+        reason = needs_cairn_bin()
+        if reason:
+            raise unittest.SkipTest(reason)
+        cls.workdir = tempfile.mkdtemp(prefix="cairn-va-")
+        cls.dns = cls.daemon = None
+        try:
+            cls.dns = MockDNSPy(["--caa", "forbidden.test=0,issue,otherca.test"]).start()
+            cls.daemon = CairnDaemon(cls.dns.port, {"vaCAA": True, "caaIdentities": [CA_ID],
+                                                    "caaRecheckAge": 0},
+                                     env={"PEBBLE_VA_ALWAYS_VALID": "1"},
+                                     workdir=os.path.join(cls.workdir, "d"))
+            os.makedirs(cls.daemon.workdir, exist_ok=True)
+            cls.daemon.start()
+        except Exception:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            if cls.daemon:
+                cls.daemon.cleanup()
+        finally:
+            if cls.dns:
+                cls.dns.stop()
+            shutil.rmtree(cls.workdir, ignore_errors=True)
+
+    def ready_order(self, names):
+        c = AcmeClient(self.daemon)
+        c.register()
+        order_url, order = c.order(names)
+        c.authorize(order)
+        order = c.poll(order_url, ("ready", "invalid")).json()
+        self.assertEqual(order["status"], "ready", order)
+        return c, order_url, order
+
+    def test_recheck_refuses(self):
+        c, order_url, order = self.ready_order(["ok.test", "forbidden.test"])
+        csr, _ = make_csr(["ok.test", "forbidden.test"])
+        resp = c.finalize(order, csr)
+        self.assertEqual(resp.status, 403, resp)
+        self.assertEqual(resp.problem_type, ERR + "caa")
+        subs = resp.json()["subproblems"]
+        self.assertEqual([s["identifier"]["value"] for s in subs], ["forbidden.test"])
+        self.assertEqual(subs[0]["type"], ERR + "caa")
+        self.assertEqual(c.post_as_get(order_url).json()["status"], "invalid")
+
+    def test_recheck_allows(self):
+        c, order_url, order = self.ready_order(["fine.test"])
+        csr, _ = make_csr(["fine.test"])
+        self.assertEqual(c.finalize(order, csr).status, 200)
+        self.assertEqual(c.poll(order_url).json()["status"], "valid")
 
 
 class SlowResponder(Http01Responder):
