@@ -1,6 +1,7 @@
-/* sqlite_va_retry.c - the VA's retry bookkeeping and finalize's CAA refusal: a failed attempt that will be retried keeps
- * the challenge processing and only moves due_at and attempts, so a restart resumes the
- * back-off where it was (the row stays the queue of record). */
+/* sqlite_va_retry.c - the VA's retry bookkeeping and finalize's CAA refusal. A failed
+ * attempt that will be retried keeps the challenge processing and only moves due_at and
+ * attempts, so a restart resumes the back-off where it was (the row stays the queue of
+ * record). */
 #include "cairn/store.h"
 
 #include "store/sqlite_int.h"

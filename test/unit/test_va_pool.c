@@ -1,8 +1,9 @@
 /* test_va_pool.c - the VA worker pool (va.c) against a stand-in store.
  *
  * This file defines the three store functions va.c calls (store_apply_validation,
- * store_va_jobs_pending, store_challenge_retry). The linker takes them from here, so no object of the real store is
- * pulled out of libcairn_core: va.c must keep calling no other store_* function. */
+ * store_va_jobs_pending, store_challenge_retry). The linker takes them from here, so no
+ * object of the real store is pulled out of libcairn_core: va.c must keep calling no other
+ * store_* function. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
