@@ -196,6 +196,36 @@ open_crl(struct daemon_state *d)
     return rc;
 }
 
+/* The VA's policy settings: address ranges, CAA, retries (docs/va.md). */
+static void
+va_config_policy(const struct config *cfg, struct va_config *vc)
+{
+    char addr[CAIRN_CONF_STR];
+
+    vc->ca_mode = cfg->ca_mode;
+    for (int i = 0; i < cfg->n_va_allowed && i < VA_MAX_RANGES; i++)
+        snprintf(vc->allowed_ranges[vc->n_allowed++], VA_RANGE_LEN, "%s",
+                 cfg->va_allowed_ranges[i]);
+    for (int i = 0; i < cfg->n_va_denied && i < VA_MAX_RANGES; i++)
+        snprintf(vc->denied_ranges[vc->n_denied++], VA_RANGE_LEN, "%s",
+                 cfg->va_denied_ranges[i]);
+    vc->caa = cfg->va_caa;
+    for (int i = 0; i < cfg->n_caa_identities && i < VA_MAX_CAA_IDS; i++)
+        snprintf(vc->caa_identities[vc->n_caa_identities++], VA_CAA_ID_LEN, "%s",
+                 cfg->caa_identities[i]);
+    /* Account URLs of jobs reloaded from the store (the handler passes the one it served). */
+    usable_addr(cfg->listen, addr, sizeof(addr));
+    if (cfg->external_url[0])
+        snprintf(vc->base_url, sizeof(vc->base_url), "%s", cfg->external_url);
+    else if (snprintf(vc->base_url, sizeof(vc->base_url), "https://%.240s", addr) < 0)
+        vc->base_url[0] = '\0';
+    vc->retries = cfg->va_retries;
+    vc->retry_spacing_s = cfg->va_retry_spacing;
+    vc->validate_times = cfg->va_validate_times;
+    if (!cfg->ca_mode)
+        log_warn("va", "test mode: the VA contacts any target address (no address policy)");
+}
+
 static int
 open_modules(struct daemon_state *d)
 {
@@ -249,6 +279,7 @@ open_modules(struct daemon_state *d)
     atomic_store(&d->app.va_always_valid, d->cfg.always_valid);
     atomic_store(&d->app.default_profile, d->cfg.default_profile);
     vc.always_valid_rt = &d->app.va_always_valid;
+    va_config_policy(&d->cfg, &vc);
     return va_pool_start(&vc, d->app.st, &d->app.va);
 }
 

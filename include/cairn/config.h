@@ -37,6 +37,8 @@ struct rate_rule {
     int count;
     int window;
 };
+#define CAIRN_CONF_CAA_IDS 8
+#define CAIRN_CONF_RANGES 32
 
 struct config {
     bool ca_mode;                          /* false: test mode (Pebble-style fixture) */
@@ -92,6 +94,18 @@ struct config {
     char x_ca_root_password[256];          /* X_CA_ROOT_CA_PASSWORD; wiped after ca_open */
     char x_ca_tls_password[256];           /* X_CA_TLS_CA_PASSWORD; wiped after ca_open */
     char crl_listen[CAIRN_CONF_STR];       /* cairn.crlListenAddress (plain HTTP); "" = none */
+    /* VA policy: CAA, target ranges, retries (docs/va.md) */
+    bool va_caa;                           /* cairn.vaCAA; default on in CA mode only */
+    char caa_identities[CAIRN_CONF_CAA_IDS][CAIRN_CONF_STR]; /* caaIdentities */
+    int n_caa_identities;                  /* 0: the base URL's host */
+    char va_allowed_ranges[CAIRN_CONF_RANGES][64]; /* cairn.vaAllowedTargetRanges */
+    int n_va_allowed;
+    char va_denied_ranges[CAIRN_CONF_RANGES][64];  /* cairn.vaDeniedTargetRanges */
+    int n_va_denied;
+    int va_retries;                        /* cairn.vaRetries (default 0) */
+    int va_retry_spacing;                  /* cairn.vaRetrySpacing, seconds (default 2) */
+    int va_validate_times;                 /* cairn.vaValidateTimes (default 1) */
+    int64_t caa_recheck_age;               /* cairn.caaRecheckAge, seconds (default 7 h) */
 };
 
 /* Wipes the x-ca key passwords once the CA is loaded. */

@@ -221,6 +221,9 @@ struct st_va_job {
     struct ident ident; /* the authorization's (no "*.", wildcard flag set) */
     int64_t due_at;
     int attempts;
+    /* The account URL as the client saw it (set by the challenge handler, for CAA
+     * accounturi); "" when loaded from the store: the VA then uses its base URL. */
+    char acct_url[512];
 };
 /* Loads the VA job for one challenge in processing (CAIRN_ERR_CONFLICT when it is not). */
 int store_va_job_get(struct store *st, const char *chall_id, struct st_va_job *out)
@@ -389,6 +392,16 @@ int store_crl_revoked(struct store *st, int64_t now, struct st_revoked **out, si
 /* Increments and returns the CRL number of one issuer (kv "crl_number.<issuer>"), starting
  * at 1; one transaction, so numbers never repeat. */
 int store_crl_next_number(struct store *st, const char *issuer, int64_t *number)
+    CAIRN_MUST_CHECK;
+
+/* A VA retry (RFC 8555 §8.2): the challenge stays processing with attempts + 1 and the new
+ * due_at. CAIRN_ERR_CONFLICT when it is no longer processing (nothing changed). */
+int store_challenge_retry(struct store *st, const char *chall_id, int64_t due_at)
+    CAIRN_MUST_CHECK;
+
+/* ready -> invalid with a problem JSON (finalize's CAA recheck refused). CAIRN_ERR_CONFLICT
+ * when the order is not ready (nothing changed). */
+int store_order_fail_ready(struct store *st, const char *order_id, const char *error)
     CAIRN_MUST_CHECK;
 
 #endif

@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 
 #include "cairn/log.h"
+#include "cairn/va.h"
 
 void
 config_defaults(struct config *cfg, bool ca_mode)
@@ -34,6 +35,10 @@ config_defaults(struct config *cfg, bool ca_mode)
     cfg->va_workers = 8;
     cfg->va_timeout_ms = 20000;
     cfg->http_threads = 4;
+    cfg->va_caa = ca_mode; /* PROTOCOL.md §0: CAA on in CA mode, off in test mode */
+    cfg->va_retry_spacing = 2;
+    cfg->va_validate_times = 1;
+    cfg->caa_recheck_age = 7 * 3600;
     cfg->log_level = LOG_LVL_INFO;
     cfg->eab_single_use = -1;
     cfg->shutdown_timeout = 10;
@@ -94,6 +99,35 @@ set_key_algorithm(struct config *cfg, const json_t *v, char *err, size_t errsz)
     return CAIRN_OK;
 }
 
+/* A JSON array of at most max non-empty strings, each shorter than width, into rows of a
+ * char[max][width] table. */
+static int
+set_str_list(char *rows, size_t width, int max, int *n, const json_t *v, const char *name,
+             char *err, size_t errsz)
+{
+    size_t i;
+    const json_t *e;
+
+    if (!json_is_array(v) || json_array_size(v) > (size_t)max)
+        return cfg_err(err, errsz, "config: %s must be an array of at most %d strings", name,
+                       max);
+    json_array_foreach(v, i, e) {
+        if (!json_is_string(e) || json_string_length(e) == 0 || json_string_length(e) >= width)
+            return cfg_err(err, errsz, "config: %s[%zu] must be a non-empty string", name, i);
+        snprintf(rows + i * width, width, "%s", json_string_value(e));
+    }
+    *n = (int)json_array_size(v);
+    return CAIRN_OK;
+}
+
+static int
+set_caa_identities(struct config *cfg, const json_t *v, char *err, size_t errsz)
+{
+    return set_str_list(&cfg->caa_identities[0][0], sizeof(cfg->caa_identities[0]),
+                        CAIRN_CONF_CAA_IDS, &cfg->n_caa_identities, v, "caaIdentities", err,
+                        errsz);
+}
+
 /* Pebble's keys, matched case-insensitively as Pebble's JSON decoder does. */
 static int
 apply_pebble_key(struct config *cfg, const char *k, const json_t *v, char *err, size_t errsz)
@@ -138,6 +172,8 @@ apply_pebble_key(struct config *cfg, const char *k, const json_t *v, char *err, 
         return config_parse_profiles(cfg, v, false, err, errsz);
     if (strcasecmp(k, "externalAccountMACKeys") == 0)
         return config_parse_eab_keys(cfg, v, err, errsz);
+    if (strcasecmp(k, "caaIdentities") == 0)
+        return set_caa_identities(cfg, v, err, errsz);
     log_warn("conf", "ignoring unknown or not yet supported pebble key %s", k);
     return CAIRN_OK;
 }
@@ -335,6 +371,79 @@ ck_rate_limits(struct config *cfg, const json_t *v, char *err, size_t errsz)
     return CAIRN_OK;
 }
 
+static int
+ck_caa_identities(struct config *cfg, const json_t *v, char *err, size_t errsz)
+{
+    return set_caa_identities(cfg, v, err, errsz);
+}
+
+static int
+ck_va_caa(struct config *cfg, const json_t *v, char *err, size_t errsz)
+{
+    if (!json_is_boolean(v))
+        return cfg_err(err, errsz, "config: %s must be a boolean", "vaCAA");
+    if (cfg->ca_mode && !json_is_true(v))
+        return cfg_err(err, errsz, "CA mode refuses the weakening setting %s", "vaCAA: false");
+    cfg->va_caa = json_is_true(v);
+    return CAIRN_OK;
+}
+
+/* A list of CIDRs ("10.0.0.0/8", "::1/128" or a bare address). */
+static int
+set_ranges(char *rows, int *n, const json_t *v, const char *name, char *err, size_t errsz)
+{
+    int rc = set_str_list(rows, 64, CAIRN_CONF_RANGES, n, v, name, err, errsz);
+
+    for (int i = 0; rc == CAIRN_OK && i < *n; i++)
+        if (!va_range_valid(rows + (size_t)i * 64))
+            return cfg_err(err, errsz, "config: %s[%d] is not an address range: %s", name, i,
+                           rows + (size_t)i * 64);
+    return rc;
+}
+
+static int
+ck_va_allowed(struct config *cfg, const json_t *v, char *err, size_t errsz)
+{
+    return set_ranges(&cfg->va_allowed_ranges[0][0], &cfg->n_va_allowed, v,
+                      "vaAllowedTargetRanges", err, errsz);
+}
+
+static int
+ck_va_denied(struct config *cfg, const json_t *v, char *err, size_t errsz)
+{
+    return set_ranges(&cfg->va_denied_ranges[0][0], &cfg->n_va_denied, v,
+                      "vaDeniedTargetRanges", err, errsz);
+}
+
+static int
+ck_va_retries(struct config *cfg, const json_t *v, char *err, size_t errsz)
+{
+    return set_int(&cfg->va_retries, v, 0, 10, "vaRetries", err, errsz);
+}
+
+static int
+ck_va_retry_spacing(struct config *cfg, const json_t *v, char *err, size_t errsz)
+{
+    return set_int(&cfg->va_retry_spacing, v, 1, 3600, "vaRetrySpacing", err, errsz);
+}
+
+static int
+ck_va_validate_times(struct config *cfg, const json_t *v, char *err, size_t errsz)
+{
+    return set_int(&cfg->va_validate_times, v, 1, 10, "vaValidateTimes", err, errsz);
+}
+
+static int
+ck_caa_recheck_age(struct config *cfg, const json_t *v, char *err, size_t errsz)
+{
+    int age = 0;
+    int rc = set_int(&age, v, 0, 30 * 86400, "caaRecheckAge", err, errsz);
+
+    if (rc == CAIRN_OK)
+        cfg->caa_recheck_age = age;
+    return rc;
+}
+
 static const struct cairn_key cairn_keys[] = {
     { "mode", ck_mode },
     { "stateDir", ck_state_dir },
@@ -361,6 +470,14 @@ static const struct cairn_key cairn_keys[] = {
     { "shutdownTimeout", ck_shutdown_timeout },
     { "rateLimits", ck_rate_limits },
     { "crlListenAddress", ck_crl_listen },
+    { "caaIdentities", ck_caa_identities },
+    { "vaCAA", ck_va_caa },
+    { "vaAllowedTargetRanges", ck_va_allowed },
+    { "vaDeniedTargetRanges", ck_va_denied },
+    { "vaRetries", ck_va_retries },
+    { "vaRetrySpacing", ck_va_retry_spacing },
+    { "vaValidateTimes", ck_va_validate_times },
+    { "caaRecheckAge", ck_caa_recheck_age },
 };
 
 static int

@@ -31,6 +31,11 @@ submit(struct acme_ctx *c)
 
     if (store_va_job_get(c->app->st, c->arg, &job) != CAIRN_OK)
         return;
+    /* CAA accounturi compares with the account URL as this client sees it (test mode builds
+     * URLs from Host); "" (too long) falls back to the VA's base URL. */
+    if (render_url(job.acct_url, sizeof(job.acct_url), c->base, CAIRN_PATH_ACCT, c->acct.id,
+                   NULL) != 0)
+        job.acct_url[0] = '\0';
     if (va_submit(c->app->va, &job) != CAIRN_OK)
         log_warn("acme", "req=%s VA queue full; challenge %s waits for the requeue", c->req_id,
                  c->arg);

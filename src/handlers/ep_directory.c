@@ -48,7 +48,15 @@ ep_directory(struct acme_ctx *c, struct reply *r, struct problem *p)
                                                     : "data:text/plain,Test%20terms%20of%20service"));
     if (cfg->website[0])
         json_object_set_new(meta, "website", json_string(cfg->website));
-    json_object_set_new(meta, "caaIdentities", caa_identities(c->base));
+    if (cfg->n_caa_identities > 0) {
+        json_t *ids = json_array();
+
+        for (int i = 0; i < cfg->n_caa_identities; i++)
+            json_array_append_new(ids, json_string(cfg->caa_identities[i]));
+        json_object_set_new(meta, "caaIdentities", ids);
+    } else {
+        json_object_set_new(meta, "caaIdentities", caa_identities(c->base));
+    }
     json_object_set_new(meta, "externalAccountRequired", json_boolean(cfg->eab_required));
     /* draft-ietf-acme-profiles: name -> description */
     for (int i = 0; i < cfg->nprofiles; i++)

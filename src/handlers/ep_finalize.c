@@ -11,6 +11,7 @@
 #include "cairn/ratelimit.h"
 #include "cairn/rand.h"
 #include "cairn/render.h"
+#include "cairn/va.h"
 #include "handlers/common.h"
 #include "handlers/proto.h"
 
@@ -110,6 +111,61 @@ issue(struct acme_ctx *c, struct st_order *o, struct csr *csr)
     return rc;
 }
 
+/* The method that validated an authorization ("" when none is recorded). */
+static const char *
+solved_by(const struct st_authz *az)
+{
+    for (size_t i = 0; i < az->nchall; i++)
+        if (az->chall[i].status == CHALL_VALID)
+            return chall_type_name(az->chall[i].type);
+    return "";
+}
+
+/* PROTOCOL.md §1 finalize: with CAA on, each authorization validated longer ago than
+ * caaRecheckAge is checked again; refusals make the order invalid, answered 403 caa with one
+ * subproblem per refused name (a failed lookup refuses too: fail closed). */
+static int
+caa_recheck(struct acme_ctx *c, const struct st_order *o, struct problem *p)
+{
+    char acct[CAIRN_URL_MAX], *err;
+    bool on = true;
+    int rc = CAIRN_OK;
+
+    if (!c->app->cfg->va_caa)
+        return CAIRN_OK;
+    if (render_url(acct, sizeof(acct), c->base, CAIRN_PATH_ACCT, c->acct.id, NULL) != 0)
+        return problem_set(p, PROB_SERVER_INTERNAL, "account URL too long");
+    for (size_t i = 0; i < o->nauthz && rc == CAIRN_OK && on; i++) {
+        struct st_authz az = { 0 };
+        struct problem one;
+
+        problem_init(&one);
+        rc = store_authz_get(c->app->st, o->authz_ids[i], c->acct.id, c->now, &az);
+        if (rc == CAIRN_OK && az.validated_at <= c->now - c->app->cfg->caa_recheck_age) {
+            int r = va_caa_recheck(c->app->va, &az.ident, acct, solved_by(&az), &on, &one);
+
+            if (r == CAIRN_ERR_PROTO)
+                rc = problem_add_sub(p, one.type, ident_type_name(az.ident.type),
+                                     az.ident.value, "%s", one.detail);
+            else
+                rc = r;
+        }
+        problem_cleanup(&one);
+        store_authz_cleanup(&az);
+    }
+    if (rc != CAIRN_OK || p->nsub == 0)
+        return rc;
+    problem_from_subs(p, "CAA records forbid issuance; see subproblems");
+    p->type = PROB_CAA;
+    p->status = 403;
+    err = problem_render_text(p);
+    if (err == NULL || store_order_fail_ready(c->app->st, o->id, err) != CAIRN_OK)
+        log_warn("acme", "req=%s order %s: CAA refused but the order stayed ready", c->req_id,
+                 o->id);
+    free(err);
+    return CAIRN_ERR_PROTO;
+}
+
 /* Loses the race, or the order is no longer ready: orderNotReady (D12), the state unchanged
  * unless an authorization had stopped being valid. */
 static int
@@ -149,6 +205,8 @@ ep_finalize(struct acme_ctx *c, struct reply *r, struct problem *p)
         rc = check_not_account_key(c, &csr, p);
     if (rc == CAIRN_OK)
         rc = ep_check_key_not_blocked(c, csr.key, PROB_BAD_CSR, p);
+    if (rc == CAIRN_OK)
+        rc = caa_recheck(c, &o, p);
     if (rc == CAIRN_OK)
         rc = issue(c, &o, &csr);
     if (rc == CAIRN_ERR_CONFLICT)

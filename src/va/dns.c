@@ -195,6 +195,8 @@ dns_qtype_name(int qtype)
         return "AAAA";
     case ns_t_txt:
         return "TXT";
+    case VA_QTYPE_CAA:
+        return "CAA";
     default:
         return "record";
     }
@@ -355,6 +357,34 @@ va_dns_txt(const struct va_config *cfg, const char *name, int64_t deadline, stru
         rc = txt_collect(&ans, out);
     else if (ans.status != ARES_ENODATA)
         rc = dns_fail(p, ans.status, ns_t_txt, name);
+out:
+    dns_answer_cleanup(&ans);
+    return rc;
+}
+
+int
+va_dns_query_raw(const struct va_config *cfg, const char *name, int qtype, int64_t deadline,
+                 uint8_t **abuf, size_t *alen, struct problem *p)
+{
+    const int qtypes[1] = { qtype };
+    struct dns_answer ans;
+    int rc;
+
+    *abuf = NULL;
+    *alen = 0;
+    memset(&ans, 0, sizeof(ans));
+    rc = dns_run(cfg, name, qtypes, 1, deadline, &ans, p);
+    if (rc != CAIRN_OK)
+        goto out;
+    if (ans.status == ARES_SUCCESS && ans.abuf != NULL) {
+        *abuf = ans.abuf; /* ownership moves to the caller */
+        *alen = (size_t)ans.alen;
+        ans.abuf = NULL;
+    } else if (ans.status == ARES_ENODATA || ans.status == ARES_ENOTFOUND) {
+        rc = CAIRN_ERR_NOTFOUND;
+    } else {
+        rc = dns_fail(p, ans.status, qtype, name);
+    }
 out:
     dns_answer_cleanup(&ans);
     return rc;

@@ -360,14 +360,20 @@ http_hop(struct http_run *h, const struct http_target *t, struct problem *p)
         if (rc != CAIRN_OK)
             return rc;
     }
+    /* The address policy is checked on the very address dialled, at every hop. */
     if (a->n6 > 0) {
         http_dial_set(d, a->v6[0], true, t->port);
-        rc = http_fetch(t, d, deadline, r, p);
+        rc = va_addr_check(h->cfg, a->v6[0], p);
+        if (rc == CAIRN_OK)
+            rc = http_fetch(t, d, deadline, r, p);
         if (rc != CAIRN_ERR_PROTO || a->n4 == 0 || va_ms_left(deadline) == 0)
             return rc;
         http_resp_cleanup(r);
     }
     http_dial_set(d, a->v4[0], false, t->port);
+    rc = va_addr_check(h->cfg, a->v4[0], p);
+    if (rc != CAIRN_OK)
+        return rc;
     return http_fetch(t, d, deadline, r, p);
 }
 

@@ -25,6 +25,8 @@
 
 #define VA_MAX_WORKERS 256
 #define VA_DEFAULT_AUTHZ_VALID_FOR (30 * 24 * 3600)
+#define VA_DEFAULT_RETRY_SPACING 2   /* seconds before the first retry */
+#define VA_MAX_RETRY_DELAY 3600      /* back-off cap, seconds */
 
 struct va_worker {
     struct va *va;
@@ -153,6 +155,48 @@ va_record(struct va *va, const struct st_va_job *job, bool valid, const struct p
     free(err);
 }
 
+/* RFC 8555 §8.2: failures that may pass on a second try. unauthorized and caa are answers
+ * from the target or its DNS owner and are final. */
+static bool
+va_transient(const struct problem *p)
+{
+    return p->type == PROB_CONNECTION || p->type == PROB_DNS || p->type == PROB_TLS;
+}
+
+/* Schedules another attempt with exponential back-off: the row keeps the challenge
+ * processing (attempts + 1, new due_at), the in-memory queue gets the hint. Returns false
+ * when the retry could not be recorded (the caller then records the failure). */
+static bool
+va_schedule_retry(struct va *va, const struct st_va_job *job, const struct problem *p)
+{
+    struct st_va_job next = *job;
+    int shift = job->attempts < 10 ? job->attempts : 10;
+    int64_t delay = (int64_t)va->cfg.retry_spacing_s << shift;
+    int rc;
+
+    if (delay > VA_MAX_RETRY_DELAY)
+        delay = VA_MAX_RETRY_DELAY;
+    next.attempts = job->attempts + 1;
+    next.due_at = va_wall_ms() / 1000 + delay;
+    rc = store_challenge_retry(va->st, job->chall_id, next.due_at);
+    if (rc == CAIRN_ERR_CONFLICT)
+        return true; /* no longer processing: nothing left to do */
+    if (rc != CAIRN_OK) {
+        log_warn("va", "chall=%s recording a retry failed (rc=%d)", job->chall_id, rc);
+        return false;
+    }
+    log_info("va", "chall=%s attempt %d failed (%s); retry %d of %d in %llds", job->chall_id,
+             next.attempts, problem_name(p->type), next.attempts, va->cfg.retries,
+             (long long)delay);
+    pthread_mutex_lock(&va->mu);
+    /* Pushed directly: this worker still holds the challenge as running. A full queue or a
+     * stop loses nothing, the row is processing and the requeue finds it. */
+    if (!va->stopping && va_queue_push(&va->q, &next) == CAIRN_OK)
+        pthread_cond_signal(&va->cv);
+    pthread_mutex_unlock(&va->mu);
+    return true;
+}
+
 static void
 va_run_job(struct va *va, const struct st_va_job *job)
 {
@@ -173,6 +217,11 @@ va_run_job(struct va *va, const struct st_va_job *job)
         rc = va_validate(&va->cfg, job, key_authz, &p);
     if (rc != CAIRN_OK && rc != CAIRN_ERR_PROTO)
         problem_set(&p, PROB_SERVER_INTERNAL, "the validation could not run (error %d)", rc);
+    if (rc == CAIRN_ERR_PROTO && va_transient(&p) && job->attempts < va->cfg.retries &&
+        va_schedule_retry(va, job, &p)) {
+        problem_cleanup(&p);
+        return;
+    }
     va_record(va, job, rc == CAIRN_OK, &p);
     metrics_validation(chall_type_name(job->type), rc == CAIRN_OK, metrics_now() - start);
     if (rc != CAIRN_OK) {
@@ -215,6 +264,12 @@ va_config_defaults(struct va_config *c)
         c->tls_port = 443;
     if (c->sleep_max < 0)
         c->sleep_max = 0;
+    if (c->retries < 0)
+        c->retries = 0;
+    if (c->retry_spacing_s <= 0)
+        c->retry_spacing_s = VA_DEFAULT_RETRY_SPACING;
+    if (c->validate_times < 1)
+        c->validate_times = 1;
 }
 
 static int
@@ -375,4 +430,15 @@ va_queue_depth(struct va *va)
     n = va->q.n + va->nrunning;
     pthread_mutex_unlock(&va->mu);
     return n;
+}
+
+int
+va_caa_recheck(struct va *va, const struct ident *id, const char *acct_url, const char *method,
+               bool *enabled, struct problem *p)
+{
+    *enabled = va != NULL && va->cfg.caa;
+    if (!*enabled)
+        return CAIRN_OK;
+    /* cfg is read-only after start: no lock needed */
+    return va_caa_check(&va->cfg, id, acct_url, method, va->cfg.timeout_ms, p);
 }

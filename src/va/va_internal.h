@@ -76,6 +76,43 @@ int va_dns_txt(const struct va_config *cfg, const char *name, int64_t deadline,
                struct va_txt *out, struct problem *p) CAIRN_MUST_CHECK;
 void va_txt_cleanup(struct va_txt *t);
 
+#define VA_QTYPE_CAA 257
+/* One query of qtype at name, the raw DNS answer (malloc'd, caller frees) in *abuf. CAIRN_OK
+ * when the answer has records; CAIRN_ERR_NOTFOUND on NXDOMAIN or NODATA; CAIRN_ERR_PROTO with
+ * a dns problem on SERVFAIL, REFUSED, timeout (a truncated UDP answer is retried over TCP by
+ * c-ares, so truncation never reads as "no records"). */
+int va_dns_query_raw(const struct va_config *cfg, const char *name, int qtype,
+                     int64_t deadline, uint8_t **abuf, size_t *alen, struct problem *p)
+    CAIRN_MUST_CHECK;
+
+/* ---- CAA (caa.c) ---- */
+
+#define VA_MAX_CAA_RRS 32
+#define VA_MAX_CAA_VALUE 1024
+
+struct va_caa_rr {
+    uint8_t flags;
+    char tag[16];                     /* NUL-terminated; "" when malformed */
+    uint8_t value[VA_MAX_CAA_VALUE];
+    size_t value_len;
+    bool malformed;                   /* bad tag or value over VA_MAX_CAA_VALUE */
+};
+
+struct va_caa_set {
+    size_t n;
+    struct va_caa_rr rr[VA_MAX_CAA_RRS];
+};
+
+/* Parses the CAA RRs (class IN) of a raw DNS answer into out. CAIRN_OK (out->n may be 0, e.g.
+ * an answer of CNAMEs only) or CAIRN_ERR_INVAL when the message is malformed. */
+int va_caa_parse(const uint8_t *msg, size_t len, struct va_caa_set *out) CAIRN_MUST_CHECK;
+/* Decides one relevant RRset (found at owner) for id. CAIRN_OK when it authorizes issuance by
+ * one of the identities, else CAIRN_ERR_PROTO with a caa problem. identities/nids as in
+ * struct va_config (none given: the caller passes the account URL's host). */
+int va_caa_decide(const struct va_caa_set *set, const char *owner, const struct ident *id,
+                  const char (*identities)[VA_CAA_ID_LEN], size_t nids, const char *acct_url,
+                  const char *method, struct problem *p) CAIRN_MUST_CHECK;
+
 /* ---- checkers ---- */
 
 int va_http_global_init(void) CAIRN_MUST_CHECK;
@@ -84,6 +121,13 @@ int va_http01_check(const struct va_config *cfg, const struct st_va_job *job,
                     const char *key_authz, int64_t deadline, struct problem *p) CAIRN_MUST_CHECK;
 int va_dns01_check(const struct va_config *cfg, const struct st_va_job *job,
                    const char *key_authz, int64_t deadline, struct problem *p) CAIRN_MUST_CHECK;
+int va_tlsalpn01_check(const struct va_config *cfg, const struct st_va_job *job,
+                       const char *key_authz, int64_t deadline, struct problem *p)
+    CAIRN_MUST_CHECK;
+
+/* The account URL for CAA accounturi: the job's, else cfg->base_url + /acme/acct/ID. */
+int va_job_acct_url(const struct va_config *cfg, const struct st_va_job *job, char *out,
+                    size_t outsz) CAIRN_MUST_CHECK;
 
 /* ---- queue (queue.c): a bounded min-heap of job copies ordered by (due_at, arrival) ---- */
 

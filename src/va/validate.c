@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cairn/render.h"
 #include "cairn/va.h"
 
 int
@@ -104,9 +105,10 @@ va_excerpt(const uint8_t *in, size_t n, char *out, size_t outsz)
     out[len] = '\0';
 }
 
-int
-va_validate(const struct va_config *cfg, const struct st_va_job *job, const char *key_authz,
-            struct problem *p)
+/* One run of the challenge's own check within its own deadline. */
+static int
+validate_once(const struct va_config *cfg, const struct st_va_job *job, const char *key_authz,
+              struct problem *p)
 {
     int64_t deadline = va_deadline_for(cfg);
 
@@ -116,10 +118,41 @@ va_validate(const struct va_config *cfg, const struct st_va_job *job, const char
     case CHALL_DNS01:
         return va_dns01_check(cfg, job, key_authz, deadline, p);
     case CHALL_TLSALPN01:
-        /* Slot for tlsalpn01.c. */
-        return problem_set(p, PROB_UNAUTHORIZED,
-                           "tls-alpn-01 validation is not implemented yet");
+        return va_tlsalpn01_check(cfg, job, key_authz, deadline, p);
     default:
         return problem_set(p, PROB_MALFORMED, "unknown challenge type");
     }
+}
+
+int
+va_job_acct_url(const struct va_config *cfg, const struct st_va_job *job, char *out,
+                size_t outsz)
+{
+    int n;
+
+    if (job->acct_url[0] != '\0')
+        n = snprintf(out, outsz, "%s", job->acct_url);
+    else
+        n = snprintf(out, outsz, "%s" CAIRN_PATH_ACCT "%s", cfg->base_url, job->account_id);
+    return n < 0 || (size_t)n >= outsz ? CAIRN_ERR_INVAL : CAIRN_OK;
+}
+
+int
+va_validate(const struct va_config *cfg, const struct st_va_job *job, const char *key_authz,
+            struct problem *p)
+{
+    int times = cfg->validate_times > 1 ? cfg->validate_times : 1;
+    char acct[sizeof(job->acct_url) + CAIRN_ID_LEN + 32];
+    int rc = CAIRN_OK;
+
+    /* Pebble's "validate several times": every run must pass (a stand-in for checking from
+     * several perspectives); the first failure is the answer. */
+    for (int i = 0; i < times && rc == CAIRN_OK; i++)
+        rc = validate_once(cfg, job, key_authz, p);
+    if (rc != CAIRN_OK || !cfg->caa)
+        return rc;
+    if (va_job_acct_url(cfg, job, acct, sizeof(acct)) != CAIRN_OK)
+        return problem_set(p, PROB_SERVER_INTERNAL, "the account URL is too long");
+    return va_caa_check(cfg, &job->ident, acct, chall_type_name(job->type),
+                        cfg->timeout_ms > 0 ? cfg->timeout_ms : VA_DEFAULT_TIMEOUT_MS, p);
 }

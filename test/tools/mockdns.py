@@ -11,6 +11,9 @@ Answers (names compare case-insensitively, without a trailing dot):
          is split into several strings of one record), --txtparts NAME=S1,S2 gives one record
          made of several strings; NOERROR with no data when none;
   others NOERROR with no data.
+  CAA    the --caa NAME=FLAGS,TAG,VALUE records (repeatable; VALUE may contain commas);
+         --caa-servfail NAME answers SERVFAIL to CAA queries for exactly NAME (other types
+         answer normally), to test that CAA lookups fail closed;
 --nxdomain NAME and --servfail NAME answer NXDOMAIN / SERVFAIL for NAME and every name under
 it, whatever the type. UDP answers larger than the client's limit (512, or the EDNS size) are
 sent truncated (TC) so the client retries over TCP. SIGTERM and SIGINT exit cleanly.
@@ -28,6 +31,7 @@ QTYPE_A = 1
 QTYPE_TXT = 16
 QTYPE_AAAA = 28
 QTYPE_OPT = 41
+QTYPE_CAA = 257
 RCODE_NOERROR = 0
 RCODE_FORMERR = 1
 RCODE_SERVFAIL = 2
@@ -65,6 +69,16 @@ class Zone:
         for item in args.txtparts:
             name, value = split_kv(item, "--txtparts")
             self.txt.setdefault(name, []).append([p.encode()[:255] for p in value.split(",")])
+        self.caa = {}
+        for item in args.caa:
+            name, value = split_kv(item, "--caa")
+            parts = value.split(",", 2)
+            if len(parts) != 3:
+                raise SystemExit("mockdns: --caa expects NAME=FLAGS,TAG,VALUE, got %r" % item)
+            tag = parts[1].encode()
+            rdata = bytes([int(parts[0]) & 0xFF, len(tag)]) + tag + parts[2].encode()
+            self.caa.setdefault(name, []).append(rdata)
+        self.caa_servfail = [norm(n) for n in args.caa_servfail]
         self.nxdomain = [norm(n) for n in args.nxdomain]
         self.servfail = [norm(n) for n in args.servfail]
 
@@ -78,6 +92,10 @@ class Zone:
             return RCODE_SERVFAIL, []
         if self.under(name, self.nxdomain):
             return RCODE_NXDOMAIN, []
+        if qtype == QTYPE_CAA:
+            if name in self.caa_servfail:
+                return RCODE_SERVFAIL, []
+            return RCODE_NOERROR, [(QTYPE_CAA, r) for r in self.caa.get(name, [])]
         if qtype == QTYPE_A:
             return RCODE_NOERROR, [(QTYPE_A, ip) for ip in self.a.get(name, [bytes([127, 0, 0, 1])])]
         if qtype == QTYPE_AAAA:
@@ -209,6 +227,8 @@ def main():
     ap.add_argument("--txtparts", action="append", default=[], metavar="NAME=S1,S2")
     ap.add_argument("--nxdomain", action="append", default=[], metavar="NAME")
     ap.add_argument("--servfail", action="append", default=[], metavar="NAME")
+    ap.add_argument("--caa", action="append", default=[], metavar="NAME=FLAGS,TAG,VALUE")
+    ap.add_argument("--caa-servfail", action="append", default=[], metavar="NAME")
     args = ap.parse_args()
     zone = Zone(args)
 

@@ -1,8 +1,9 @@
 /* test_va_pool.c - the VA worker pool (va.c) against a stand-in store.
  *
- * This file defines the two store functions va.c calls (store_apply_validation,
- * store_va_jobs_pending). The linker takes them from here, so no object of the real store is
- * pulled out of libcairn_core: va.c must keep calling no other store_* function. */
+ * This file defines the three store functions va.c calls (store_apply_validation,
+ * store_va_jobs_pending, store_challenge_retry). The linker takes them from here, so no
+ * object of the real store is pulled out of libcairn_core: va.c must keep calling no other
+ * store_* function. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -44,6 +45,8 @@ static struct {
     size_t n;
     struct st_va_job pending[4];
     size_t npending;
+    int retries;          /* store_challenge_retry calls */
+    int64_t last_retry_due;
 } fake = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
 
 static struct store the_store;
@@ -81,12 +84,25 @@ store_va_jobs_pending(struct store *st, int64_t now, struct st_va_job *out, size
     return CAIRN_OK;
 }
 
+int
+store_challenge_retry(struct store *st, const char *chall_id, int64_t due_at)
+{
+    assert_ptr_equal(st, &the_store);
+    (void)chall_id;
+    pthread_mutex_lock(&fake.mu);
+    fake.retries++;
+    fake.last_retry_due = due_at;
+    pthread_mutex_unlock(&fake.mu);
+    return CAIRN_OK;
+}
+
 static void
 fake_reset(void)
 {
     pthread_mutex_lock(&fake.mu);
     fake.n = 0;
     fake.npending = 0;
+    fake.retries = 0;
     pthread_mutex_unlock(&fake.mu);
 }
 
@@ -278,6 +294,126 @@ test_requeue_from_store(void **state)
     va_pool_stop(NULL);
 }
 
+/* A responder that drops the first `fail` connections without answering, then serves the
+ * key authorization of the all-'A' token. */
+struct flaky {
+    int fd, port, fail, seen;
+    pthread_t thread;
+};
+
+static void *
+flaky_main(void *arg)
+{
+    struct flaky *f = arg;
+    char ka[160], resp[512], req[2048];
+
+    snprintf(ka, sizeof(ka), "%.*s.ThumbprintThumbprintThumbprintThumbprint123", CAIRN_TOKEN_LEN,
+             "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    snprintf(resp, sizeof(resp),
+             "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+             strlen(ka), ka);
+    for (;;) {
+        int c = accept(f->fd, NULL, NULL);
+
+        if (c < 0)
+            return NULL;
+        if (f->seen++ >= f->fail) {
+            struct timeval tv = { 3, 0 };
+
+            setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+            if (recv(c, req, sizeof(req), 0) > 0)
+                (void)send(c, resp, strlen(resp), MSG_NOSIGNAL);
+        }
+        close(c); /* a failing attempt: closed without a response */
+    }
+}
+
+static void
+flaky_start(struct flaky *f, int fail)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET };
+    socklen_t al = sizeof(a);
+
+    memset(f, 0, sizeof(*f));
+    f->fail = fail;
+    f->fd = socket(AF_INET, SOCK_STREAM, 0);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(f->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(getsockname(f->fd, (struct sockaddr *)&a, &al), 0);
+    assert_int_equal(listen(f->fd, 16), 0);
+    f->port = ntohs(a.sin_port);
+    assert_int_equal(pthread_create(&f->thread, NULL, flaky_main, f), 0);
+}
+
+static void
+flaky_stop(struct flaky *f)
+{
+    shutdown(f->fd, SHUT_RDWR);
+    pthread_join(f->thread, NULL);
+    close(f->fd);
+}
+
+/* Runs one http-01 job against a responder failing `fail` times, with `retries` allowed. */
+static void
+run_flaky(int fail, int retries, struct flaky *f)
+{
+    struct va_config cfg;
+    struct va *va = NULL;
+    struct st_va_job j;
+
+    flaky_start(f, fail);
+    base_cfg(&cfg, 1, false);
+    cfg.http_port = f->port;
+    cfg.retries = retries;
+    cfg.retry_spacing_s = 1;
+    assert_int_equal(va_pool_start(&cfg, &the_store, &va), CAIRN_OK);
+    make_job(&j, "flaky", 0);
+    j.ident.type = IDENT_IP;
+    snprintf(j.ident.value, sizeof(j.ident.value), "127.0.0.1");
+    assert_int_equal(va_submit(va, &j), CAIRN_OK);
+    assert_int_equal(fake_wait(1), 1);
+    va_pool_stop(va);
+    flaky_stop(f);
+}
+
+static void
+test_retry_then_valid(void **state)
+{
+    struct flaky f;
+
+    (void)state;
+    run_flaky(2, 3, &f);
+    assert_int_equal(f.seen, 3);     /* two failures, then the success */
+    assert_int_equal(fake.retries, 2); /* each retry recorded in the store */
+    assert_int_equal(fake.n, 1);     /* one final outcome only */
+    assert_true(fake.calls[0].valid);
+}
+
+static void
+test_no_retry_by_default(void **state)
+{
+    struct flaky f;
+
+    (void)state;
+    run_flaky(2, 0, &f);
+    assert_int_equal(f.seen, 1);
+    assert_int_equal(fake.retries, 0);
+    assert_false(fake.calls[0].valid);
+    assert_non_null(strstr(fake.calls[0].error, "connection"));
+}
+
+static void
+test_retries_exhausted(void **state)
+{
+    struct flaky f;
+
+    (void)state;
+    run_flaky(5, 1, &f);
+    assert_int_equal(f.seen, 2); /* the attempt and one retry */
+    assert_int_equal(fake.retries, 1);
+    assert_false(fake.calls[0].valid);
+}
+
 int
 main(void)
 {
@@ -287,6 +423,9 @@ main(void)
         cmocka_unit_test_setup(test_full_queue_and_stop, setup),
         cmocka_unit_test_setup(test_failure_records_problem, setup),
         cmocka_unit_test_setup(test_requeue_from_store, setup),
+        cmocka_unit_test_setup(test_retry_then_valid, setup),
+        cmocka_unit_test_setup(test_no_retry_by_default, setup),
+        cmocka_unit_test_setup(test_retries_exhausted, setup),
     };
     int rc;
 
