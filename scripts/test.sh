@@ -19,4 +19,6 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 echo "== Release build: unit, integration and interop tests"
 cmake -S . -B build-test -DCAIRN_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-test -j"$jobs"
+echo "== Benchmark smoke run (about 5 s; checks that it works, no timing assertions)"
+scripts/bench-smoke.sh build-test
 ctest --test-dir build-test --output-on-failure
