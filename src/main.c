@@ -37,6 +37,7 @@ struct daemon_state {
     int mgmt_fd;
     char state_dir[CAIRN_CONF_PATH];
     bool temp_state; /* throw-away test-mode state: removed at exit */
+    bool started;    /* recovery ran: the database was checked or known clean */
 };
 
 static int
@@ -307,6 +308,9 @@ shutdown_all(struct daemon_state *d)
     log_debug("main", "validation authority stopped");
     nonce_state_free(d->app.nonces);
     ca_free(d->app.ca);
+    /* every writer has stopped: the next start may skip the integrity check */
+    if (d->app.st != NULL && d->started && store_mark_clean_shutdown(d->app.st) != CAIRN_OK)
+        log_warn("main", "cannot record the clean shutdown; the next start checks the database");
     store_close(d->app.st);
     if (d->listen_fd >= 0)
         close(d->listen_fd);
@@ -354,6 +358,7 @@ main(int argc, char **argv)
         rc = write_trust(&d);
     if (rc == CAIRN_OK)
         rc = recover(&d);
+    d.started = rc == CAIRN_OK;
     if (rc == CAIRN_OK)
         rc = start_listeners(&d);
     if (rc == CAIRN_OK) {
