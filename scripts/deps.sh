@@ -2,16 +2,21 @@
 # Installs the Debian 12 packages cairn needs, only those missing.
 #   scripts/deps.sh build   - compiler, CMake and the libraries
 #   scripts/deps.sh test    - build + cmocka, clients and tools used by the test suites
+#   scripts/deps.sh bench   - build + Pebble and perf for scripts/bench.sh
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libssl-dev libjansson-dev
             libsqlite3-dev libc-ares-dev libcurl4-openssl-dev openssl ca-certificates)
 test_pkgs=(libcmocka-dev python3 python3-cryptography certbot lego uacme pebble
            util-linux clang curl man-db groff-base systemd)
+bench_pkgs=(pebble linux-perf sqlite3 openssl coreutils)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then
     want+=("${test_pkgs[@]}")
+fi
+if [ "${1:-build}" = bench ]; then
+    want+=("${bench_pkgs[@]}")
 fi
 
 missing=()

@@ -21,4 +21,6 @@ cmake -S . -B build-test -DCAIRN_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/d
 cmake --build build-test -j"$jobs"
 echo "== VA benchmark smoke run (figures only; fails only if a validation fails)"
 build-test/cairn-va-bench -n 2000 -c 64
+echo "== Benchmark smoke run (about 5 s; checks that it works, no timing assertions)"
+scripts/bench-smoke.sh build-test
 ctest --test-dir build-test --output-on-failure

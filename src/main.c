@@ -50,6 +50,7 @@ struct daemon_state {
     struct wfe_crl *crl_wfe;
     char crl_url[CAIRN_CONF_STR + 32];
     char issuers_url[CAIRN_CONF_STR + 32];
+    bool started;    /* recovery ran: the database was checked or known clean */
 };
 
 static int
@@ -533,6 +534,9 @@ shutdown_all(struct daemon_state *d)
     nonce_state_free(d->app.nonces);
     crl_cache_free(d->app.crl);
     ca_free(d->app.ca);
+    /* every writer has stopped: the next start may skip the integrity check */
+    if (d->app.st != NULL && d->started && store_mark_clean_shutdown(d->app.st) != CAIRN_OK)
+        log_warn("main", "cannot record the clean shutdown; the next start checks the database");
     store_close(d->app.st);
     if (d->listen_fd >= 0)
         close(d->listen_fd);
@@ -588,6 +592,7 @@ main(int argc, char **argv)
         rc = write_trust(&d);
     if (rc == CAIRN_OK)
         rc = recover(&d);
+    d.started = rc == CAIRN_OK;
     if (rc == CAIRN_OK)
         rc = start_listeners(&d);
     if (rc == CAIRN_OK) {

@@ -273,11 +273,15 @@ int store_cert_revoke(struct store *st, const char *serial, int reason, int64_t 
 int store_key_is_blocked(struct store *st, const char *spki_sha256, bool *blocked)
     CAIRN_MUST_CHECK;
 
-/* Crash recovery before listening: runs PRAGMA integrity_check (failure: CAIRN_ERR_IO), then
+/* Crash recovery before listening: runs PRAGMA integrity_check (failure: CAIRN_ERR_IO) unless
+ * the last run ended with store_mark_clean_shutdown(), then
  * orders left processing without a good certificate -> invalid (serverInternal); returns the
  * number fixed in *fixed. Challenges left processing are requeued via
  * store_va_jobs_pending(). */
 int store_recover(struct store *st, int64_t now, size_t *fixed) CAIRN_MUST_CHECK;
+/* Records a clean shutdown (call after every writer stopped, before store_close): the next
+ * store_recover() then skips the integrity check, which it runs after any other end. */
+int store_mark_clean_shutdown(struct store *st) CAIRN_MUST_CHECK;
 
 /* ---- protocol features: EAB, pre-authorization, ARI, revocation by authorization,
  * management API (src/store/sqlite_proto.c) ---- */

@@ -481,13 +481,24 @@ out:
 char *
 ca_der_to_pem(const uint8_t *der, size_t der_len)
 {
-    X509 *x = ca_x509_from_der(der, der_len);
+    const unsigned char *q = der;
     BIO *b = NULL;
     char *s = NULL, *data = NULL;
-    long n;
+    long n, inner = 0;
+    int tag = 0, cls = 0;
 
-    if (x == NULL)
+    /* Certificate download calls this on every request with DER this CA signed and stored:
+     * check the framing (one DER SEQUENCE spanning der exactly) rather than decoding it, which
+     * in OpenSSL 3 builds a key decoder for the public key and cost more than the signature
+     * checks of the whole request (docs/performance.md). */
+    if (der == NULL || der_len == 0 || der_len > CAIRN_MAX_CERT_DER)
         return NULL;
+    if ((ASN1_get_object(&q, &inner, &tag, &cls, (long)der_len) & 0x80) != 0 ||
+        tag != V_ASN1_SEQUENCE || cls != V_ASN1_UNIVERSAL ||
+        (size_t)(q - der) + (size_t)inner != der_len) {
+        ERR_clear_error();
+        return NULL;
+    }
     /* PEM of the exact bytes given, not of a re-encoding. */
     b = BIO_new(BIO_s_mem());
     if (b == NULL || PEM_write_bio(b, PEM_STRING_X509, "", der, (long)der_len) <= 0)
@@ -502,7 +513,6 @@ ca_der_to_pem(const uint8_t *der, size_t der_len)
     s[n] = '\0';
 out:
     BIO_free(b);
-    X509_free(x);
     return s;
 }
 

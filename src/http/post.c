@@ -1,5 +1,6 @@
 /* post.c - the POST pipeline: JWS checks in PROTOCOL.md §2's fixed order. The nonce is spent
  * only after the signature verifies (rule 15 after 13), so a forged request never burns one. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,62 @@ content_type_ok(const char *ct)
     return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t';
 }
 
+/* Parsed account keys, so a kid request skips the JSON parse, the import and the key policy's
+ * point check (together more CPU than the signature check itself; docs/performance.md).
+ * Correctness rests on the key being a pure function of its RFC 7638 thumbprint: an entry is
+ * used only when it matches the thumbprint read from the store for this very request, so a
+ * rolled key (new thumbprint) misses, and the account status is still checked on every
+ * request from the same read. Direct-mapped by thumbprint; the lock covers no I/O. */
+#define KEY_CACHE_SLOTS 1024
+
+struct key_slot {
+    char thumbprint[CAIRN_THUMBPRINT_LEN + 1];
+    EVP_PKEY *key;
+};
+
+static struct key_slot key_cache[KEY_CACHE_SLOTS];
+static pthread_mutex_t key_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t
+key_cache_slot(const char *thumbprint)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+
+    for (const char *q = thumbprint; *q; q++)
+        h = (h ^ (uint8_t)*q) * 16777619u;
+    return h % KEY_CACHE_SLOTS;
+}
+
+/* A new reference to the cached key for thumbprint, or NULL. */
+static EVP_PKEY *
+key_cache_get(const char *thumbprint)
+{
+    struct key_slot *s = &key_cache[key_cache_slot(thumbprint)];
+    EVP_PKEY *k = NULL;
+
+    pthread_mutex_lock(&key_cache_lock);
+    if (s->key != NULL && strcmp(s->thumbprint, thumbprint) == 0 && EVP_PKEY_up_ref(s->key) == 1)
+        k = s->key;
+    pthread_mutex_unlock(&key_cache_lock);
+    return k;
+}
+
+static void
+key_cache_put(const char *thumbprint, EVP_PKEY *key)
+{
+    struct key_slot *s = &key_cache[key_cache_slot(thumbprint)];
+    EVP_PKEY *old = NULL;
+
+    if (strlen(thumbprint) != CAIRN_THUMBPRINT_LEN || EVP_PKEY_up_ref(key) != 1)
+        return;
+    pthread_mutex_lock(&key_cache_lock);
+    old = s->key;
+    s->key = key;
+    memcpy(s->thumbprint, thumbprint, CAIRN_THUMBPRINT_LEN + 1);
+    pthread_mutex_unlock(&key_cache_lock);
+    EVP_PKEY_free(old);
+}
+
 /* Rule 11: kid = {base}/acme/acct/{id}; loads the account and its key. */
 static int
 load_kid(struct acme_ctx *c, struct post_state *ps, struct problem *p)
@@ -48,13 +105,20 @@ load_kid(struct acme_ctx *c, struct post_state *ps, struct problem *p)
     if (rc != CAIRN_OK)
         return rc;
     c->has_acct = true;
+    ps->key = key_cache_get(c->acct.thumbprint);
+    if (ps->key != NULL) {
+        snprintf(c->thumbprint, sizeof(c->thumbprint), "%s", c->acct.thumbprint);
+        return CAIRN_OK;
+    }
     jwk = json_loads(c->acct.jwk, 0, NULL);
     if (jwk == NULL)
         return CAIRN_ERR_IO;
     rc = jwk_import(jwk, &ps->key, p);
     json_decref(jwk);
-    if (rc == CAIRN_OK)
+    if (rc == CAIRN_OK) {
         snprintf(c->thumbprint, sizeof(c->thumbprint), "%s", c->acct.thumbprint);
+        key_cache_put(c->acct.thumbprint, ps->key);
+    }
     return rc;
 }
 

@@ -336,7 +336,43 @@ store_cert_revoke(struct store *st, const char *serial, int reason, int64_t now,
 
 struct recover {
     size_t fixed;
+    bool was_clean; /* the last run ended with store_mark_clean_shutdown() */
 };
+
+/* The clean-shutdown marker lives in kv: "1" written by store_mark_clean_shutdown() after
+ * every writer stopped, "0" written by store_recover() at start. A crash, kill or power loss
+ * leaves "0" (or no row: a database from before the marker), so the next start runs the full
+ * integrity check; a clean restart skips it, which on a large store is most of the start. */
+#define STORE_KV_CLEAN "clean_shutdown"
+
+static int
+tx_read_clean(struct store_conn *c, void *arg)
+{
+    struct recover *r = arg;
+    int64_t v = 0;
+    int rc = store_q_int(c, "SELECT value = '1' FROM kv WHERE name = ?1",
+                         STORE_ARGS(STORE_T(STORE_KV_CLEAN)), &v);
+
+    if (rc == CAIRN_ERR_NOTFOUND)
+        return CAIRN_OK;
+    if (rc == CAIRN_OK)
+        r->was_clean = v == 1;
+    return rc;
+}
+
+static int
+tx_set_clean(struct store_conn *c, void *arg)
+{
+    return store_q_exec(c, "INSERT INTO kv (name, value) VALUES (?1, ?2) "
+                           "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                        STORE_ARGS(STORE_T(STORE_KV_CLEAN), STORE_T((const char *)arg)), NULL);
+}
+
+int
+store_mark_clean_shutdown(struct store *st)
+{
+    return store_tx(st, tx_set_clean, (void *)"1");
+}
 
 static int
 tx_recover(struct store_conn *c, void *arg)
@@ -353,6 +389,9 @@ tx_recover(struct store_conn *c, void *arg)
                       STORE_ARGS(STORE_T(STORE_PROB_RECOVERED)), &changes);
     if (rc == CAIRN_OK)
         r->fixed = (size_t)changes;
+    /* from now on an unclean end must be detectable at the next start */
+    if (rc == CAIRN_OK)
+        rc = tx_set_clean(c, (void *)"0");
     return rc;
 }
 
@@ -392,7 +431,11 @@ store_recover(struct store *st, int64_t now, size_t *fixed)
 
     (void)now;
     *fixed = 0;
-    rc = store_rx(st, tx_integrity, NULL);
+    rc = store_rx(st, tx_read_clean, &r);
+    if (rc == CAIRN_OK && !r.was_clean)
+        rc = store_rx(st, tx_integrity, NULL);
+    else if (rc == CAIRN_OK)
+        log_debug("store", "clean shutdown recorded: integrity check skipped");
     if (rc == CAIRN_OK)
         rc = store_tx(st, tx_recover, &r);
     if (rc == CAIRN_OK)
