@@ -893,7 +893,7 @@ test_unimplemented_types(void **state)
     struct va_config cfg;
     struct st_va_job job;
     char want[64];
-    int port, fd = bind_loopback(SOCK_STREAM, &port);
+    int port = 0, fd = bind_loopback(SOCK_STREAM, &port);
 
     (void)state;
     assert_true(fd >= 0);
