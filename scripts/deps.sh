@@ -7,7 +7,7 @@ set -euo pipefail
 build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libssl-dev libjansson-dev
             libsqlite3-dev libc-ares-dev libcurl4-openssl-dev openssl ca-certificates)
 test_pkgs=(libcmocka-dev python3 python3-cryptography certbot lego uacme pebble
-           util-linux clang)
+           util-linux clang libclang-rt-14-dev sqlite3)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then

@@ -20,3 +20,10 @@ echo "== Release build: unit, integration and interop tests"
 cmake -S . -B build-test -DCAIRN_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-test -j"$jobs"
 ctest --test-dir build-test --output-on-failure
+
+echo "== Fuzz smoke: every libFuzzer target (clang, ASan+UBSan) for a few seconds"
+CC=$(command -v clang-14 || command -v clang) \
+    cmake -S . -B build-fuzz -DCAIRN_FUZZ=ON -DCAIRN_TESTS=OFF -DCAIRN_WERROR=ON \
+    -DCAIRN_FUZZ_SECONDS="${CAIRN_FUZZ_SECONDS:-10}" >/dev/null
+cmake --build build-fuzz -j"$jobs"
+ctest --test-dir build-fuzz -L fuzz-smoke --output-on-failure
