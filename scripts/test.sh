@@ -2,7 +2,8 @@
 # The one test command (README, CI): installs test dependencies, builds with
 # -Werror, runs the unit tests under ASan+UBSan, then the whole suite (unit,
 # integration against the real daemon, interop with certbot, lego and uacme)
-# in a normal build. Ends with ctest's summary line.
+# in a normal build, a short kill -9 crash loop and a fuzz smoke run of every
+# libFuzzer target. Ends with ctest's summary line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,9 @@ echo "== Release build: unit, integration and interop tests"
 cmake -S . -B build-test -DCAIRN_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-test -j"$jobs"
 ctest --test-dir build-test --output-on-failure
+
+echo "== Crash safety: kill -9 under load, restart, check the stored state (scripts/crashloop.sh)"
+CAIRN_BIN=build-test/cairn scripts/crashloop.sh "${CAIRN_CRASHLOOP_CYCLES:-5}"
 
 echo "== Fuzz smoke: every libFuzzer target (clang, ASan+UBSan) for a few seconds"
 CC=$(command -v clang-14 || command -v clang) \
