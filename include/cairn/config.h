@@ -45,6 +45,12 @@ struct config {
     int http_threads;                      /* MHD thread pool size */
     int log_level;                         /* enum log_level */
     char root_out[CAIRN_CONF_PATH];        /* --root-out FILE */
+    /* PROTOCOL.md §6 front-end limits, "cairn": {"limits": {...}} (docs/reliability.md) */
+    int max_body;                          /* maxBody: POST body bytes */
+    int max_connections;                   /* connections: in total */
+    int max_per_ip;                        /* perIPConnections: 0 = no cap (behind a proxy) */
+    int idle_timeout;                      /* idleTimeout: seconds without traffic */
+    int body_timeout;                      /* bodyTimeout: seconds from headers to full body */
 };
 
 /* Builds the configuration from argv and the environment. On a usage or config error prints a
