@@ -434,13 +434,22 @@ static int
 tx_run(struct store *st, store_tx_fn *fn, void *arg, bool write)
 {
     struct store_conn *c = NULL;
+    struct timespec t0, t1;
     int rc = conn_get(st, &c);
 
     if (rc != CAIRN_OK)
         return rc;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     for (int attempt = 0;; attempt++) {
         rc = tx_once(c, fn, arg, write);
         if (rc != CAIRN_ERR_BUSY || attempt >= STORE_TX_RETRIES)
+            break;
+        /* Retries are for the immediate BUSY of a snapshot conflict; once the busy timeout
+         * itself has run out, a writer holds the lock: 503 now (PROTOCOL.md §6: 5 s), not
+         * after another STORE_TX_RETRIES timeouts with an HTTP thread held. */
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 >=
+            STORE_BUSY_TIMEOUT_MS)
             break;
         tx_backoff(attempt);
     }
