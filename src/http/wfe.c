@@ -174,6 +174,48 @@ check_framing(const struct config *cfg, struct MHD_Connection *conn, struct prob
     return CAIRN_OK;
 }
 
+/* PROTOCOL.md §6 (H01): request target 8 KiB (414); header fields 8 KiB each, 16 KiB in all,
+ * 100 of them (431). libmicrohttpd's 64 KiB connection pool bounds memory before this runs;
+ * these are the protocol's tighter limits. */
+#define HEAD_MAX_TARGET 8192
+#define HEAD_MAX_FIELD 8192
+#define HEAD_MAX_TOTAL 16384
+#define HEAD_MAX_FIELDS 100
+
+struct head_size {
+    size_t fields, total, largest;
+};
+
+static enum MHD_Result
+measure_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    struct head_size *h = cls;
+    size_t n = strlen(key) + (value != NULL ? strlen(value) : 0);
+
+    (void)kind;
+    h->fields++;
+    h->total += n;
+    if (n > h->largest)
+        h->largest = n;
+    return MHD_YES;
+}
+
+static int
+check_head(struct MHD_Connection *conn, const char *url, struct problem *p)
+{
+    struct head_size h = { 0 };
+
+    if (strlen(url) > HEAD_MAX_TARGET)
+        return problem_set_status(p, PROB_MALFORMED, 414, "request target over %d bytes",
+                                  HEAD_MAX_TARGET);
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, measure_header, &h);
+    if (h.fields > HEAD_MAX_FIELDS || h.largest > HEAD_MAX_FIELD || h.total > HEAD_MAX_TOTAL)
+        return problem_set_status(p, PROB_MALFORMED, 431,
+                                  "header fields over the limits (%d fields, %d bytes each, "
+                                  "%d in all)", HEAD_MAX_FIELDS, HEAD_MAX_FIELD, HEAD_MAX_TOTAL);
+    return CAIRN_OK;
+}
+
 static void
 body_append(struct req *r, const char *data, size_t n, size_t max)
 {
@@ -341,7 +383,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
         *con_cls = r;
         r->start_ms = mono_ms();
         problem_init(&p);
-        if (check_framing(w->app->cfg, conn, &p) != CAIRN_OK) {
+        if (check_head(conn, url, &p) != CAIRN_OK ||
+            check_framing(w->app->cfg, conn, &p) != CAIRN_OK) {
             r->framing_error = true;
             return send_result(w->app, conn, r->id, CAIRN_ERR_PROTO, NULL, &p, NULL, false) ==
                            CAIRN_OK

@@ -1568,6 +1568,24 @@ class TestFraming(BadInputBase):
             with self.subTest(head=head):
                 self.assertEqual(self._raw(head), 413)
 
+    @L.cairn_only("Go's net/http has other header limits")
+    def test_H01_target_and_header_limits(self):
+        """H01: 9 kB and 64 kB request targets -> 414; one 40 kB or 10 kB header, 20 headers of
+        1 kB (16 KiB in all), 1,000 small headers -> 431; an 8 kB header still passes."""
+        def status(head, target="/dir"):
+            req = ("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%sConnection: close\r\n\r\n"
+                   % (target, self.daemon.port, head)).encode()
+            return L.raw_status(L.raw_exchange("127.0.0.1", self.daemon.port, req, self.a.ctx,
+                                               5.0))
+        self.assertEqual(status("", "/" + "a" * 9000), 414)
+        self.assertEqual(status("", "/" + "a" * 65536), 414)
+        for head in ("X-A: %s\r\n" % ("a" * 40000), "X-A: %s\r\n" % ("a" * 10000),
+                     "".join("X-%d: %s\r\n" % (i, "a" * 1000) for i in range(20)),
+                     "".join("X-%d: a\r\n" % i for i in range(1000))):
+            with self.subTest(head=head[:20]):
+                self.assertEqual(status(head), 431)
+        self.assertEqual(status("X-A: %s\r\n" % ("a" * 8000)), 200)
+
     @L.cairn_only("Pebble has no body cap")
     def test_J02_body_over_cap(self):
         """J02: a 70 kB JWS body -> 413 malformed."""
