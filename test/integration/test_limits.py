@@ -284,8 +284,12 @@ class TestNonceFlood(LimitsTestCase):
         print("\nnewNonce flood: %d nonces in %.1f s (%.0f/s); daemon RSS %d -> %d KiB"
               % (total, took, total / took if took else 0, rss0, rss1))
         self.assertEqual(total, per * len(ATTACKERS))
-        # stateless nonces: no per-nonce memory (the used set is a fixed 1 MiB bitmap)
-        self.assertLess(rss1 - rss0, 64 * 1024, "RSS grew by more than 64 MiB")
+        # stateless nonces: no per-nonce memory (the used set is a fixed 1 MiB bitmap). Under
+        # ASan the allocator's quarantine (256 MiB) holds freed memory, so RSS says nothing.
+        with open("/proc/%d/maps" % self.daemon.proc.pid) as f:
+            asan = "libasan" in f.read()
+        if not asan:
+            self.assertLess(rss1 - rss0, 64 * 1024, "RSS grew by more than 64 MiB")
         resp = c.post(c.url("newOrder"), {"identifiers": [
             {"type": "dns", "value": "after-flood.example.com"}]}, nonce=early)
         self.assertEqual(resp.status, 201)

@@ -142,6 +142,12 @@ def main():
     passed = failed = 0
     totals = {"issued": 0, "revoked": 0, "recovered": 0}
     started = time.monotonic()
+    interrupted = False
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
     try:
         daemon.start()
         carry = AcmeClient(daemon)
@@ -195,6 +201,8 @@ def main():
                     break
             else:
                 passed += 1
+    except KeyboardInterrupt:
+        interrupted = True  # stopped early: still print what was checked
     finally:
         if daemon.proc is not None:
             daemon.stop()
@@ -210,8 +218,8 @@ def main():
           % (totals["issued"], totals["revoked"], orders, certs, totals["recovered"],
              time.monotonic() - started))
     skipped = args.cycles - passed - failed
-    print("%d passed, %d failed%s" % (passed, failed,
-                                       ", %d not run" % skipped if skipped else ""))
+    print("%d passed, %d failed%s" % (passed, failed, ", %d not run%s" % (
+        skipped, " (interrupted)" if interrupted else "") if skipped else ""))
     return 1 if failed or skipped else 0
 
 
