@@ -10,5 +10,7 @@ if [ $# -lt 1 ]; then
     echo "usage: scripts/crashloop.sh N [--clients C] [--seed S] [--max-delay SECONDS]" >&2
     exit 2
 fi
-export CAIRN_BIN=${CAIRN_BIN:-$root/build/cairn}
+# absolute: the daemon is started from its own work directory
+CAIRN_BIN=$(realpath "${CAIRN_BIN:-$root/build/cairn}")
+export CAIRN_BIN
 exec /usr/bin/python3 "$root/test/tools/crashloop.py" "$@"

@@ -124,7 +124,9 @@ def main():
     args = ap.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(2 ** 32)
     rnd = random.Random(seed)
-    if not os.access(os.environ.get("CAIRN_BIN", ""), os.X_OK):
+    # absolute: the daemon is started from its own work directory
+    os.environ["CAIRN_BIN"] = os.path.abspath(os.environ.get("CAIRN_BIN", ""))
+    if not os.access(os.environ["CAIRN_BIN"], os.X_OK):
         sys.exit("crashloop: set CAIRN_BIN to the cairn binary")
     if shutil.which("sqlite3") is None:
         sys.exit("crashloop: the sqlite3 shell is missing (scripts/deps.sh test)")
