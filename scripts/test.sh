@@ -2,7 +2,8 @@
 # The one test command (README, CI): installs test dependencies, builds with
 # -Werror, runs the unit tests under ASan+UBSan, then the whole suite (unit,
 # integration against the real daemon, interop with certbot, lego and uacme)
-# in a normal build. Ends with ctest's summary line.
+# in a normal build, a short kill -9 crash loop and a fuzz smoke run of every
+# libFuzzer target. Ends with ctest's summary line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,3 +25,13 @@ build-test/cairn-va-bench -n 2000 -c 64
 echo "== Benchmark smoke run (about 5 s; checks that it works, no timing assertions)"
 scripts/bench-smoke.sh build-test
 ctest --test-dir build-test --output-on-failure
+
+echo "== Crash safety: kill -9 under load, restart, check the stored state (scripts/crashloop.sh)"
+CAIRN_BIN=build-test/cairn scripts/crashloop.sh "${CAIRN_CRASHLOOP_CYCLES:-5}"
+
+echo "== Fuzz smoke: every libFuzzer target (clang, ASan+UBSan) for a few seconds"
+CC=$(command -v clang-14 || command -v clang) \
+    cmake -S . -B build-fuzz -DCAIRN_FUZZ=ON -DCAIRN_TESTS=OFF -DCAIRN_WERROR=ON \
+    -DCAIRN_FUZZ_SECONDS="${CAIRN_FUZZ_SECONDS:-10}" >/dev/null
+cmake --build build-fuzz -j"$jobs"
+ctest --test-dir build-fuzz -L fuzz-smoke --output-on-failure

@@ -106,6 +106,12 @@ struct config {
     int va_retry_spacing;                  /* cairn.vaRetrySpacing, seconds (default 2) */
     int va_validate_times;                 /* cairn.vaValidateTimes (default 1) */
     int64_t caa_recheck_age;               /* cairn.caaRecheckAge, seconds (default 7 h) */
+    /* PROTOCOL.md §6 front-end limits, "cairn": {"limits": {...}} (docs/reliability.md) */
+    int max_body;                          /* maxBody: POST body bytes */
+    int max_connections;                   /* connections: in total */
+    int max_per_ip;                        /* perIPConnections: 0 = no cap (behind a proxy) */
+    int idle_timeout;                      /* idleTimeout: seconds without traffic */
+    int body_timeout;                      /* bodyTimeout: seconds from headers to full body */
 };
 
 /* Wipes the x-ca key passwords once the CA is loaded. */

@@ -8,6 +8,8 @@
 
 #include <arpa/inet.h>
 
+#include "cairn/punycode.h"
+
 /* RFC 2606 / RFC 6761 names that no CA-mode certificate may carry (the name or below it). */
 static const char *const reserved_names[] = {
     "example", "example.com", "example.net", "example.org", "test", "invalid", "localhost",
@@ -81,8 +83,8 @@ label_char_ok(char c)
 }
 
 /* One label of an already lower-cased name: 1-63 octets of [a-z0-9-], no '-' at either end,
- * and "??--" only as "xn--" followed by at least one A-label character. A full IDNA2008
- * round trip would need libidn2; this keeps the punycode prefix honest without it. */
+ * and "??--" only as "xn--" followed by Punycode that round-trips (punycode.h). IDNA2008's
+ * code point tables would need libidn2. */
 static int
 label_check(const char *l, size_t len, const char *name, struct problem *p)
 {
@@ -103,6 +105,9 @@ label_check(const char *l, size_t len, const char *name, struct problem *p)
                                "%s: label with '--' at positions 3-4 is not an xn-- A-label", name);
         if (len == 4)
             return problem_set(p, PROB_REJECTED_IDENTIFIER, "%s: empty xn-- A-label", name);
+        if (!punycode_alabel_ok(l + 4, len - 4))
+            return problem_set(p, PROB_REJECTED_IDENTIFIER,
+                               "%s: xn-- label is not a valid Punycode A-label", name);
     }
     return CAIRN_OK;
 }

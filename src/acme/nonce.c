@@ -138,7 +138,8 @@ nonce_redeem(struct nonce_state *ns, const char *nonce, int64_t now)
     issued = (int64_t)get_be64(raw + 1);
     ctr = get_be64(raw + 9);
     v = NONCE_EXPIRED;
-    if (issued > now + 5 || now - issued > ns->max_age || !in_window(ns, ctr))
+    /* issued is sealed, but compare without subtracting it: no overflow on any value */
+    if (issued > now + 5 || issued < now - ns->max_age || !in_window(ns, ctr))
         goto out;
     mask = (uint64_t)1 << (ctr % 64);
     old = atomic_fetch_or(&ns->bits[(ctr % ns->nbits) / 64], mask);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include "cairn/limits.h"
 #include "cairn/log.h"
 #include "cairn/va.h"
 
@@ -41,6 +43,11 @@ config_defaults(struct config *cfg, bool ca_mode)
     cfg->caa_recheck_age = 7 * 3600;
     cfg->log_level = LOG_LVL_INFO;
     cfg->eab_single_use = -1;
+    cfg->max_body = CAIRN_MAX_BODY;
+    cfg->max_connections = 1024;
+    cfg->max_per_ip = 64;
+    cfg->idle_timeout = 30;
+    cfg->body_timeout = 30;
     cfg->shutdown_timeout = 10;
     if (ca_mode) {
         /* lab-friendly defaults; test mode has none (clients hammer Pebble in CI) */
@@ -444,6 +451,43 @@ ck_caa_recheck_age(struct config *cfg, const json_t *v, char *err, size_t errsz)
     return rc;
 }
 
+/* "limits": {"maxBody", "connections", "perIPConnections", "idleTimeout", "bodyTimeout"}:
+ * strict like every cairn key, each an integer within a sane range. */
+static int
+ck_limits(struct config *cfg, const json_t *v, char *err, size_t errsz)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+        int min, max;
+    } keys[] = {
+        { "maxBody", offsetof(struct config, max_body), 1024, 1024 * 1024 },
+        { "connections", offsetof(struct config, max_connections), 1, 65536 },
+        { "perIPConnections", offsetof(struct config, max_per_ip), 0, 65536 },
+        { "idleTimeout", offsetof(struct config, idle_timeout), 1, 3600 },
+        { "bodyTimeout", offsetof(struct config, body_timeout), 1, 3600 },
+    };
+    const char *k;
+    const json_t *val;
+
+    if (!json_is_object(v))
+        return cfg_err(err, errsz, "config: %s must be an object", "cairn.limits");
+    json_object_foreach((json_t *)v, k, val) {
+        size_t i = 0;
+        char name[64];
+
+        while (i < CAIRN_ARRAY_LEN(keys) && strcmp(k, keys[i].name) != 0)
+            i++;
+        if (i == CAIRN_ARRAY_LEN(keys))
+            return cfg_err(err, errsz, "config: unknown key \"cairn.limits.%.64s\"", k);
+        snprintf(name, sizeof(name), "limits.%s", keys[i].name);
+        if (set_int((int *)((char *)cfg + keys[i].off), val, keys[i].min, keys[i].max, name,
+                    err, errsz) != CAIRN_OK)
+            return CAIRN_ERR_INVAL;
+    }
+    return CAIRN_OK;
+}
+
 static const struct cairn_key cairn_keys[] = {
     { "mode", ck_mode },
     { "stateDir", ck_state_dir },
@@ -459,6 +503,7 @@ static const struct cairn_key cairn_keys[] = {
     { "vaWorkers", ck_va_workers },
     { "vaTimeoutMs", ck_va_timeout },
     { "httpThreads", ck_http_threads },
+    { "limits", ck_limits },
     { "profiles", ck_profiles },
     { "defaultProfile", ck_default_profile },
     { "externalAccountMACKeys", ck_eab_keys },

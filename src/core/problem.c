@@ -88,6 +88,9 @@ problem_cleanup(struct problem *p)
     p->nsub = 0;
 }
 
+static int problem_vset(struct problem *p, enum prob_type type, int status, const char *fmt,
+                       va_list ap) CAIRN_PRINTF(4, 0);
+
 static int
 problem_vset(struct problem *p, enum prob_type type, int status, const char *fmt, va_list ap)
 {

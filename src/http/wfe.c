@@ -65,9 +65,19 @@ struct req {
     char acct[CAIRN_ID_LEN + 1];
     char order[CAIRN_ID_LEN + 1];
     int fault;              /* id of the fault injected, 0 = none */
+    int64_t start_ms;       /* monotonic: when the headers were complete (body deadline) */
 };
 
 static atomic_uint_fast64_t req_counter;
+
+static int64_t
+mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int
 split_host_port(const char *addr, char *host, size_t hostsz, char *port, size_t portsz)
@@ -167,7 +177,7 @@ count_content_length(void *cls, enum MHD_ValueKind kind, const char *key, const 
 
 /* Stage 1: framing rules before any body is read (PROTOCOL.md §6, H03). */
 static int
-check_framing(struct MHD_Connection *conn, struct problem *p)
+check_framing(const struct config *cfg, struct MHD_Connection *conn, struct problem *p)
 {
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                  MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -184,20 +194,62 @@ check_framing(struct MHD_Connection *conn, struct problem *p)
     v = strtoull(cl, &end, 10);
     if (cl[0] < '0' || cl[0] > '9' || *end != '\0')
         return problem_set(p, PROB_MALFORMED, "Content-Length is not a decimal number");
-    if (errno == ERANGE || v > CAIRN_MAX_BODY)
+    if (errno == ERANGE || v > (unsigned long long)cfg->max_body)
         return problem_set_status(p, PROB_MALFORMED, 413, "request body exceeds %d bytes",
-                                  CAIRN_MAX_BODY);
+                                  cfg->max_body);
+    return CAIRN_OK;
+}
+
+/* PROTOCOL.md §6 (H01): request target 8 KiB (414); header fields 8 KiB each, 16 KiB in all,
+ * 100 of them (431). libmicrohttpd's 64 KiB connection pool bounds memory before this runs;
+ * these are the protocol's tighter limits. */
+#define HEAD_MAX_TARGET 8192
+#define HEAD_MAX_FIELD 8192
+#define HEAD_MAX_TOTAL 16384
+#define HEAD_MAX_FIELDS 100
+
+struct head_size {
+    size_t fields, total, largest;
+};
+
+static enum MHD_Result
+measure_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    struct head_size *h = cls;
+    size_t n = strlen(key) + (value != NULL ? strlen(value) : 0);
+
+    (void)kind;
+    h->fields++;
+    h->total += n;
+    if (n > h->largest)
+        h->largest = n;
+    return MHD_YES;
+}
+
+static int
+check_head(struct MHD_Connection *conn, const char *url, struct problem *p)
+{
+    struct head_size h = { 0 };
+
+    if (strlen(url) > HEAD_MAX_TARGET)
+        return problem_set_status(p, PROB_MALFORMED, 414, "request target over %d bytes",
+                                  HEAD_MAX_TARGET);
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, measure_header, &h);
+    if (h.fields > HEAD_MAX_FIELDS || h.largest > HEAD_MAX_FIELD || h.total > HEAD_MAX_TOTAL)
+        return problem_set_status(p, PROB_MALFORMED, 431,
+                                  "header fields over the limits (%d fields, %d bytes each, "
+                                  "%d in all)", HEAD_MAX_FIELDS, HEAD_MAX_FIELD, HEAD_MAX_TOTAL);
     return CAIRN_OK;
 }
 
 static void
-body_append(struct req *r, const char *data, size_t n)
+body_append(struct req *r, const char *data, size_t n, size_t max)
 {
     size_t need;
 
     if (r->too_big)
         return;
-    if (size_add(r->len, n, &need) != 0 || need > CAIRN_MAX_BODY) {
+    if (size_add(r->len, n, &need) != 0 || need > max) {
         r->too_big = true;
         return;
     }
@@ -333,7 +385,7 @@ handle_acme(struct wfe *w, struct MHD_Connection *conn, const char *url, const c
         rc = problem_set_status(&p, PROB_SERVER_INTERNAL, 503, "server is shutting down");
     } else if (r->too_big) {
         rc = problem_set_status(&p, PROB_MALFORMED, 413, "request body exceeds %d bytes",
-                                CAIRN_MAX_BODY);
+                                w->app->cfg->max_body);
     } else if ((rc = base_url(w->app, conn, base, sizeof(base), &p)) != CAIRN_OK) {
         /* problem set */
     } else if ((rt = routes_match(url, &arg)) == NULL) {
@@ -388,6 +440,46 @@ req_new(struct listener *l, const char *url, const char *method)
     return r;
 }
 
+/* PROTOCOL.md §6: the body must be complete within bodyTimeout of the headers; the idle
+ * timeout alone lets a client that trickles a byte now and then hold a slot forever.
+ * libmicrohttpd 0.9.75 cannot queue a response while a body is still arriving, so a body
+ * still incomplete at the deadline closes the connection, and one that completes after it
+ * is answered 408. */
+static bool
+body_late(const struct wfe *w, const struct req *r)
+{
+    return mono_ms() - r->start_ms > (int64_t)w->app->cfg->body_timeout * 1000;
+}
+
+/* True when this chunk ends a body of declared length (then the 408 can still be sent). */
+static bool
+body_completes(struct MHD_Connection *conn, const struct req *r, size_t chunk)
+{
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    size_t have;
+
+    /* check_framing() accepted it: a decimal number within max_body */
+    return cl != NULL && size_add(r->len, chunk, &have) == 0 &&
+           have >= (size_t)strtoull(cl, NULL, 10);
+}
+
+static enum MHD_Result
+send_body_late(struct wfe *w, struct MHD_Connection *conn, struct req *r)
+{
+    struct problem p;
+
+    problem_init(&p);
+    problem_set_status(&p, PROB_MALFORMED, 408, "request body not complete within %d s",
+                       w->app->cfg->body_timeout);
+    r->framing_error = true;
+    log_info("http", "req=%s body after the %d s deadline: 408", r->id,
+             w->app->cfg->body_timeout);
+    return send_result(w->app, conn, r->id, CAIRN_ERR_PROTO, NULL, &p, NULL, false) == CAIRN_OK
+               ? MHD_YES
+               : MHD_NO;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
            const char *version, const char *upload_data, size_t *upload_data_size,
@@ -404,8 +496,10 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
         if (r == NULL)
             return MHD_NO;
         *con_cls = r;
+        r->start_ms = mono_ms();
         problem_init(&p);
-        if (check_framing(conn, &p) != CAIRN_OK) {
+        if (check_head(conn, url, &p) != CAIRN_OK ||
+            check_framing(w->app->cfg, conn, &p) != CAIRN_OK) {
             r->framing_error = true;
             r->status = problem_status(&p);
             r->problem = problem_name(p.type);
@@ -419,10 +513,17 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
     if (r->framing_error)
         return MHD_NO;
     if (*upload_data_size > 0) {
-        body_append(r, upload_data, *upload_data_size);
+        if (body_late(w, r) && !body_completes(conn, r, *upload_data_size)) {
+            log_info("http", "req=%s body incomplete after %d s: closing", r->id,
+                     w->app->cfg->body_timeout);
+            return MHD_NO;
+        }
+        body_append(r, upload_data, *upload_data_size, (size_t)w->app->cfg->max_body);
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (r->len > 0 && body_late(w, r))
+        return send_body_late(w, conn, r);
     return handle_acme(w, conn, url, method, r);
 }
 
@@ -481,6 +582,8 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
     metrics_conn(delta);
 }
 
+static void mhd_log(void *cls, const char *fmt, va_list ap) CAIRN_PRINTF(2, 0);
+
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -507,14 +610,17 @@ start_daemon(struct listener *w, int fd, MHD_AccessHandlerCallback cb,
 {
     /* ITC wakes the polling threads at once on stop instead of at their next timeout */
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_TLS;
+    const struct config *cfg = w->w->app->cfg;
+    unsigned idle = (unsigned)cfg->idle_timeout;
 
     return MHD_start_daemon(
         flags, 0, NULL, NULL, cb, w, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
         /* MHD warns about a pool of one: then repeat a harmless option instead */
         threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_CONNECTION_TIMEOUT,
-        threads > 1 ? threads : 30u, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned)64, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+        threads > 1 ? threads : idle, MHD_OPTION_CONNECTION_TIMEOUT, idle,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_per_ip,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
         MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_NOTIFY_COMPLETED, done, w,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, w,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_HTTPS_MEM_CERT, cert_pem,

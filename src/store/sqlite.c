@@ -444,6 +444,11 @@ tx_run(struct store *st, store_tx_fn *fn, void *arg, bool write)
         rc = tx_once(c, fn, arg, write);
         if (rc != CAIRN_ERR_BUSY || attempt >= STORE_TX_RETRIES)
             break;
+        /* Retries are for the immediate BUSY of a snapshot conflict; once the busy timeout
+         * itself has run out, a writer holds the lock: 503 now (PROTOCOL.md §6: 5 s), not
+         * after another STORE_TX_RETRIES timeouts with an HTTP thread held. */
+        if ((metrics_now() - start) * 1000 >= STORE_BUSY_TIMEOUT_MS)
+            break;
         tx_backoff(attempt);
     }
     if (rc == CAIRN_ERR_BUSY)

@@ -802,6 +802,745 @@ def payload_too_deep(self):
 
 
 # =============================================================================================
+# Hardening cases (issue 6): more of every kind, beyond PROTOCOL.md §8's examples. IDs start
+# with Y; the second letter names the group: F framing, B base64url, H JWS header, K
+# algorithms and keys, N nonces, U URLs, A accounts, I identifiers, O orders, C challenges
+# and authorizations, S CSRs, R revocation, Z sizes, P HTTP layer.
+
+
+def _order_body(c, url=None):
+    url = url or c.url("newOrder")
+    return url, c.jws(url, {"identifiers": c.idents([uniq()])})
+
+
+def _flip_b64(text):
+    """The same base64url text with non-zero unused trailing bits (same bytes, new spelling)."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    rem = len(text) % 4
+    if rem == 0:
+        return None
+    last = alphabet.index(text[-1])
+    return text[:-1] + alphabet[last | (1 if rem == 3 else 3)]
+
+
+def _signed(c, url, prot_text, payload_bytes=b"", key=None):
+    key = key or c.key
+    prot = L.b64u(prot_text)
+    pay = L.b64u(payload_bytes) if payload_bytes else ""
+    return {"protected": prot, "payload": pay,
+            "signature": L.b64u(key.sign((prot + "." + pay).encode()))}
+
+
+@case("YF01", 400, "malformed", pebble="Pebble ignores unknown JWS members")
+def jws_extra_member(self):
+    url, body = _order_body(self.a)
+    body["extra"] = 1
+    return self.a.raw(url, body)
+
+
+@case("YF02", 400, "malformed")
+def jws_members_wrong_type(self):
+    a = self.a
+    out = []
+    for member, value in (("protected", 42), ("protected", {}), ("payload", []),
+                          ("signature", None), ("signature", 7)):
+        url, body = _order_body(a)
+        body[member] = value
+        out.append(a.raw(url, body))
+    return out
+
+
+@case("YF03", 400, "malformed")
+def jws_members_missing_or_empty(self):
+    a = self.a
+    out = []
+    for member in ("protected", "payload", "signature"):
+        url, body = _order_body(a)
+        del body[member]
+        out.append(a.raw(url, body))
+    url, body = _order_body(a)
+    body["signature"] = ""
+    out.append(a.raw(url, body))
+    return out
+
+
+@case("YF04", 400, "malformed", pebble="Pebble's JSON decoder accepts trailing data")
+def jws_body_trailing_data(self):
+    url, body = _order_body(self.a)
+    return [self.a.raw(url, json.dumps(body) + " x"), self.a.raw(url, json.dumps(body) + "{}")]
+
+
+@case("YF05", 400, "malformed", pebble="Pebble's JSON decoder keeps the last duplicate")
+def jws_body_duplicate_member(self):
+    url, body = _order_body(self.a)
+    text = json.dumps(body)
+    return self.a.raw(url, text[:-1] + ', "protected": %s}' % json.dumps(body["protected"]))
+
+
+@case("YF06", 400, "malformed")
+def jws_body_scalars(self):
+    url = self.a.url("newOrder")
+    return [self.a.raw(url, b) for b in (b'"jws"', b"42", b"true", b"{", b"\x00")]
+
+
+@case("YF07", 400, "malformed", pebble="Pebble accepts a BOM and invalid UTF-8 in the body")
+def jws_body_bom_nul_utf8(self):
+    url, body = _order_body(self.a)
+    text = json.dumps(body).encode()
+    return [self.a.raw(url, b"\xef\xbb\xbf" + text),
+            self.a.raw(url, text[:-1] + b', "x": "\xff\xfe"}'),
+            self.a.raw(url, text[:-1] + b', "x": "a\\u0000b"}')]
+
+
+@case("YB01", 400, "malformed", pebble="Pebble's base64url decoding is lenient")
+def b64_whitespace_and_std_alphabet(self):
+    a = self.a
+    out = []
+    for member in ("protected", "payload", "signature"):
+        url, body = _order_body(a)
+        body[member] = body[member][:8] + "\n" + body[member][8:]
+        out.append(a.raw(url, body))
+    url, body = _order_body(a)
+    body["signature"] = body["signature"].replace("-", "+").replace("_", "/")
+    if body["signature"] == a.jws(url, None)["signature"]:
+        body["signature"] = "+" + body["signature"][1:]
+    body["signature"] = "+/" + body["signature"][2:]
+    out.append(a.raw(url, body))
+    return out
+
+
+@case("YB02", 400, "malformed", pebble="Pebble's base64url decoding is lenient")
+def b64_length_one_mod_four(self):
+    a = self.a
+    out = []
+    for member in ("protected", "payload", "signature"):
+        url, body = _order_body(a)
+        v = body[member]
+        body[member] = v + "A" if len(v) % 4 == 0 else v + "A" * ((1 - len(v)) % 4)
+        out.append(a.raw(url, body))
+    return out
+
+
+@case("YB03", 400, "malformed", pebble="Pebble ignores non-zero unused bits")
+def b64_unused_bits(self):
+    a = self.a
+    out = []
+    for _ in range(12):
+        url, body = _order_body(a)
+        for member in ("protected", "payload"):
+            flipped = _flip_b64(body[member])
+            if flipped:
+                bad = dict(body)
+                bad[member] = flipped
+                out.append(a.raw(url, bad))
+        if len(out) >= 2:
+            break
+    self.assertTrue(out, "no member with unused bits in 12 tries")
+    return out
+
+
+@case("YB04", 400, "malformed")
+def protected_not_a_json_object(self):
+    a = self.a
+    url = a.url("newOrder")
+    payload = json.dumps({"identifiers": a.idents([uniq()])}).encode()
+    return [a.raw(url, _signed(a, url, text, payload))
+            for text in ('["ES256"]', '"ES256"', "\xff\xfe", '{"alg":"ES256"', "")]
+
+
+@case("YB05", 400, "malformed", pebble="Pebble accepts invalid UTF-8 payloads")
+def payload_not_utf8(self):
+    a = self.a
+    url = a.url("newOrder")
+    return a.post(url, b'{"identifiers":[{"type":"dns","value":"\xff.example.com"}]}')
+
+
+@case("YH01", 400, "malformed")
+def header_alg_missing(self):
+    a = self.a
+    return a.post(a.url("newOrder"), {"identifiers": a.idents([uniq()])}, drop=("alg",))
+
+
+@case("YH02", 400, "malformed", pebble="Pebble answers a non-string alg differently")
+def header_alg_not_a_string(self):
+    a = self.a
+    out = []
+    for alg in (256, None, ["ES256"]):
+        url = a.url("newOrder")
+        text = json.dumps({"alg": alg, "kid": a.kid, "nonce": a.nonce(), "url": url})
+        out.append(a.raw(url, _signed(a, url, text,
+                                      json.dumps({"identifiers": a.idents([uniq()])}).encode())))
+    return out
+
+
+@case("YH03", 400, "malformed")
+def header_url_bad(self):
+    a = self.a
+    payload = {"identifiers": a.idents([uniq()])}
+    return [a.post(a.url("newOrder"), payload, protected_extra={"url": v})
+            for v in ("", 42, None)] + [a.post(a.url("newOrder"), payload, drop=("url",))]
+
+
+@case("YH04", 400, "malformed", pebble="Pebble ignores crit and b64")
+def header_crit_and_b64(self):
+    a = self.a
+    payload = {"identifiers": a.idents([uniq()])}
+    return [a.post(a.url("newOrder"), payload, protected_extra={"crit": ["exp"], "exp": 1}),
+            a.post(a.url("newOrder"), payload, protected_extra={"b64": False}),
+            a.post(a.url("newOrder"), payload, protected_extra={"b64": True})]
+
+
+@case("YH05", 400, "malformed")
+def header_kid_and_jwk_wrong_types(self):
+    a = self.a
+    payload = {"identifiers": a.idents([uniq()])}
+    fresh = L.AcmeClient(self.daemon)
+    return [a.post(a.url("newOrder"), payload, protected_extra={"kid": 12}),
+            a.post(a.url("newOrder"), payload, protected_extra={"kid": ""}),
+            fresh.new_account(protected_extra={"jwk": "not-an-object"}),
+            fresh.new_account(protected_extra={"jwk": [fresh.key.jwk()]})]
+
+
+@case("YH06", 400, "malformed", pebble="Pebble checks nonce syntax differently")
+def header_nonce_wrong_types(self):
+    a = self.a
+    payload = {"identifiers": a.idents([uniq()])}
+    out = [a.post(a.url("newOrder"), payload, nonce=n) for n in ("", 12345, ["x"])]
+    url = a.url("newOrder")
+    text = json.dumps({"alg": "ES256", "kid": a.kid, "nonce": None, "url": url})
+    out.append(a.raw(url, _signed(a, url, text, json.dumps(payload).encode())))
+    return out
+
+
+@case("YH07", 400, "malformed", pebble="Pebble's JSON decoding accepts case variants")
+def header_case_variants(self):
+    a = self.a
+    url = a.url("newOrder")
+    payload = json.dumps({"identifiers": a.idents([uniq()])}).encode()
+    out = [a.raw(url, _signed(a, url, '{"Alg":"ES256","alg":"ES256","kid":%s,"nonce":"%s",'
+                              '"url":"%s"}' % (json.dumps(a.kid), a.nonce(), url), payload))]
+    fresh = L.AcmeClient(self.daemon)
+    nurl = fresh.url("newAccount")
+    out.append(fresh.raw(nurl, _signed(fresh, nurl, json.dumps(
+        {"alg": "ES256", "JWK": fresh.key.jwk(), "jwk": fresh.key.jwk(), "nonce": fresh.nonce(),
+         "url": nurl}), b'{"termsOfServiceAgreed":true}')))
+    return out
+
+
+@case("YH08", 400, "malformed", pebble="Pebble has no kid/url length limits")
+def header_kid_url_too_long(self):
+    a = self.a
+    payload = {"identifiers": a.idents([uniq()])}
+    return [a.post(a.url("newOrder"), payload, kid=a.kid + "x" * 2100),
+            a.post(a.url("newOrder"), payload, protected_extra={"url": a.url("newOrder") +
+                                                                "/" + "u" * 2100})]
+
+
+@case("YH09", 400, "malformed", pebble="Pebble answers foreign kids with accountDoesNotExist")
+def header_kid_foreign_prefix(self):
+    a = self.a
+    payload = {"identifiers": a.idents([uniq()])}
+    acct_id = a.kid.rsplit("/", 1)[1]
+    return [a.post(a.url("newOrder"), payload, kid=k)
+            for k in ("https://evil.example/acme/acct/" + acct_id,
+                      a.kid.replace("https://", "http://"), acct_id,
+                      self.daemon.base + "/acme/order/" + acct_id)]
+
+
+@case("YH10", 400, "accountDoesNotExist")
+def header_kid_bad_id(self):
+    a = self.a
+    payload = {"identifiers": a.idents([uniq()])}
+    prefix = a.kid.rsplit("/", 1)[0] + "/"
+    return [a.post(a.url("newOrder"), payload, kid=prefix + i)
+            for i in ("x", "A" * 23, "A" * 22, "%2e%2e")]
+
+
+@case("YK01", 400, "badSignatureAlgorithm", pebble="Pebble answers unknown algs with malformed")
+def alg_unsupported(self):
+    a = self.a
+    payload = {"identifiers": a.idents([uniq()])}
+    return [a.post(a.url("newOrder"), payload, protected_extra={"alg": alg})
+            for alg in ("RS384", "RS512", "PS256", "ES256K", "HS512", "Ed25519", "ES 256", "")]
+
+
+@case("YK02", 400, "badPublicKey", pebble="Pebble checks fewer key properties")
+def jwk_bad_ec_point(self):
+    out = []
+    for mutate in ("off_curve", "zero"):
+        fresh = L.AcmeClient(self.daemon)
+        jwk = fresh.key.jwk()
+        if mutate == "off_curve":
+            y = bytearray(L.b64u_decode(jwk["y"]))
+            y[-1] ^= 1
+            jwk["y"] = L.b64u(bytes(y))
+        else:
+            jwk["x"] = L.b64u(bytes(32))
+            jwk["y"] = L.b64u(bytes(32))
+        out.append(fresh.new_account(protected_extra={"jwk": jwk}))
+    return out
+
+
+@case("YK03", 400, "badPublicKey", pebble="Pebble accepts short EC coordinates")
+def jwk_ec_coordinate_length(self):
+    fresh = L.AcmeClient(self.daemon)
+    jwk = fresh.key.jwk()
+    x = L.b64u_decode(jwk["x"])
+    bad = dict(jwk, x=L.b64u(b"\0" + x))  # 33 bytes for P-256
+    return fresh.new_account(protected_extra={"jwk": bad})
+
+
+@case("YK04", 400, "badPublicKey", pebble="Pebble 2.4 accepts any RSA exponent")
+def jwk_rsa_bad_exponent_and_size(self):
+    out = []
+    fresh = L.AcmeClient(self.daemon, key=L.Key("RS256", private=L.rsa.generate_private_key(
+        public_exponent=3, key_size=2048)))
+    out.append(fresh.new_account())
+    fresh = L.AcmeClient(self.daemon, key=L.Key("RS256", bits=2560))
+    out.append(fresh.new_account())
+    return out
+
+
+@case("YK05", 400, "malformed", pebble="Pebble answers unknown key types differently")
+def jwk_unknown_type_or_missing_member(self):
+    out = []
+    fresh = L.AcmeClient(self.daemon)
+    for jwk in ({"kty": "oct", "k": "AAAA"}, {k: v for k, v in fresh.key.jwk().items() if k != "y"},
+                dict(fresh.key.jwk(), x=12), {"kty": "RSA", "n": "AQAB"}, {}):
+        out.append(fresh.new_account(protected_extra={"jwk": jwk}))
+    return out
+
+
+@case("YK09", 400, "badPublicKey", pebble="Pebble answers unsupported keys with malformed")
+def jwk_unsupported_kind(self):
+    fresh = L.AcmeClient(self.daemon)
+    return [fresh.new_account(protected_extra={"jwk": jwk}) for jwk in (
+        dict(fresh.key.jwk(), kty="ec"), dict(fresh.key.jwk(), crv="P-192"),
+        {"kty": "OKP", "crv": "Ed448", "x": L.b64u(bytes(57))})]
+
+
+@case("YK06", 400, "malformed")
+def ecdsa_signature_encoding(self):
+    a = self.a
+    out = []
+    url, body = _order_body(a)
+    sig = L.b64u_decode(body["signature"])
+    r, s = int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big")
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+    body["signature"] = L.b64u(encode_dss_signature(r, s))  # DER instead of R||S
+    out.append(a.raw(url, body))
+    for cut in (sig[:63], sig + b"\0", sig[1:] + b"\0"):
+        url, body = _order_body(a)
+        body["signature"] = L.b64u(cut)
+        out.append(a.raw(url, body))
+    return out
+
+
+@case("YK07", 400, "badPublicKey", pebble="Pebble answers alg/key mismatches with malformed")
+def alg_key_mismatch_more(self):
+    out = []
+    for key_alg, hdr_alg in (("ES256", "EdDSA"), ("EdDSA", "ES256"), ("RS256", "EdDSA"),
+                             ("ES512", "ES384")):
+        fresh = L.AcmeClient(self.daemon, alg=key_alg)
+        out.append(fresh.new_account(alg=hdr_alg))
+    return out
+
+
+@case("YK08", 400, "malformed", pebble="Pebble does not look for private JWK members")
+def jwk_private_members(self):
+    out = []
+    for member in ("p", "q", "dp", "dq", "qi", "oth", "k"):
+        fresh = L.AcmeClient(self.daemon, alg="RS256")
+        jwk = dict(fresh.key.jwk())
+        jwk[member] = "AQAB"
+        out.append(fresh.new_account(protected_extra={"jwk": jwk}))
+    return out
+
+
+@case("YN01", 400, "badNonce")
+def nonce_forged_right_length(self):
+    a = self.a
+    payload = {"identifiers": a.idents([uniq()])}
+    real = a.fresh_nonce()
+    return [a.post(a.url("newOrder"), payload, nonce=L.b64u(secrets.token_bytes(33))),
+            a.post(a.url("newOrder"), payload, nonce=real[:-2] + ("AA" if real[-2:] != "AA"
+                                                                  else "BA"))]
+
+
+@case("YN02", 400, "malformed", pebble="Pebble ignores a Replay-Nonce request header")
+def nonce_in_request_header(self):
+    a = self.a
+    return a.post(a.url("newOrder"), {"identifiers": a.idents([uniq()])},
+                  headers={"Replay-Nonce": a.fresh_nonce()})
+
+
+@case("YN03", 400, "badNonce")
+def nonce_used_by_another_account(self):
+    a, b = self.a, self.b
+    nonce = a.fresh_nonce()
+    first = a.post(a.url("newOrder"), {"identifiers": a.idents([uniq()])}, nonce=nonce)
+    self.assertEqual(first.status, 201, first)
+    return b.post(b.url("newOrder"), {"identifiers": b.idents([uniq()])}, nonce=nonce)
+
+
+@case("YN04", 400, "badNonce", pebble="Pebble does not spend nonces of rejected payloads")
+def nonce_spent_by_request_rejected_later(self):
+    a = self.a
+    nonce = a.fresh_nonce()
+    first = a.post(a.url("newOrder"), {"identifiers": "not-a-list"}, nonce=nonce)
+    self.assertEqual((first.status, first.problem_type), (400, L.ERR + "malformed"), first)
+    return a.post(a.url("newOrder"), {"identifiers": a.idents([uniq()])}, nonce=nonce)
+
+
+@case("YU01", 403, "unauthorized", pebble=(400, "malformed"))
+def url_variants(self):
+    a = self.a
+    url = a.url("newOrder")
+    out = []
+    port = self.daemon.port
+    for other in (url + "?x=1", url.replace("https://", "http://"),
+                  url.replace("127.0.0.1", "localhost"), url + "/",
+                  url.replace("new-order", "new%2Dorder"), url.replace(":%d" % port, ""),
+                  url.upper().replace("HTTPS://", "https://")):
+        out.append(a.raw(url, a.jws(other, {"identifiers": a.idents([uniq()])})))
+    return out
+
+
+@case("YA01", 400, "malformed", pebble="Pebble answers some contact types differently")
+def account_contact_wrong_types(self):
+    out = []
+    for contact in ("mailto:a@example.com", [1], [None], {"mailto": "a@example.com"}):
+        out.append(L.AcmeClient(self.daemon).new_account(contact=contact))
+    return out
+
+
+@case("YA02", 400, "malformed", pebble="Pebble ignores the types of these members")
+def account_flags_wrong_types(self):
+    out = [L.AcmeClient(self.daemon).new_account(tos="true"),
+           L.AcmeClient(self.daemon).new_account(tos=1),
+           L.AcmeClient(self.daemon).new_account(payload={"termsOfServiceAgreed": True,
+                                                          "onlyReturnExisting": "yes"})]
+    c = self.fresh()
+    out += [c.post(c.kid, {"status": 1}), c.post(c.kid, {"contact": "mailto:a@example.com"})]
+    return out
+
+
+@case("YA03", 400, "invalidContact", pebble="Pebble 2.4 does not parse mailto addresses")
+def account_contact_invalid_more(self):
+    c = self.fresh()
+    long_local = "mailto:" + "a" * 320 + "@example.com"
+    return [L.AcmeClient(self.daemon).new_account(contact=[long_local]),
+            c.post(c.kid, {"contact": ["mailto:no-at-sign.example.com"]}),
+            c.post(c.kid, {"contact": ["mailto:a@exa mple.com"]}),
+            c.post(c.kid, {"contact": ["mailto:a@example.com,b@example.com"]})]
+
+
+@case("YA04", 400, "malformed", pebble="Pebble has no contact count limit")
+def account_update_too_many_contacts(self):
+    c = self.fresh()
+    return c.post(c.kid, {"contact": ["mailto:u%d@example.com" % i for i in range(11)]})
+
+
+@case("YA05", 404, "malformed", pebble="Pebble lets accounts read other accounts' objects")
+def account_other_accounts_url(self):
+    a, b = self.a, self.b
+    return [a.post(b.kid, {"contact": []}), a.post(b.kid, {"status": "deactivated"}),
+            a.post_as_get(b.kid + "/orders")]
+
+
+@case("YI01", 400, "malformed")
+def identifiers_wrong_shapes(self):
+    a = self.a
+    url = a.url("newOrder")
+    return [a.post(url, {"identifiers": p}) for p in (
+        {"type": "dns", "value": uniq()}, "example.com", [["dns", uniq()]],
+        [{"type": "dns"}], [{"value": uniq()}], [{"type": "dns", "value": 42}],
+        [{"type": 1, "value": uniq()}], None)] + [a.post(url, {})]
+
+
+@case("YI02", 400, "rejectedIdentifier", pebble="Pebble 2.4 has no IP identifiers")
+def identifiers_ip_noncanonical(self):
+    a = self.a
+    return [a.new_order([{"type": "ip", "value": v}]) for v in (
+        "01.2.3.4", "1.2.3", "1.2.3.4.5", "256.1.1.1", "2001:DB8::1", "2001:db8:0:0:0:0:0:1",
+        "fe80::1%eth0", "192.0.2.1/32", "::FFFF:192.0.2.1", " 192.0.2.1", "example.com", "")]
+
+
+@case("YI03", 400, "rejectedIdentifier", pebble="Pebble checks fewer DNS rules")
+def identifiers_dns_bad_more(self):
+    a = self.a
+    return [a.new_order([{"type": "dns", "value": v}]) for v in (
+        "under_score.example.com", "sp ace.example.com", "b\u00fccher.example",
+        "*.*.example.com", "a.*.example.com", "*example.com", "192.0.2.1", "xn--zz.example.com",
+        "ab--cd.example.com", "com", "", "*.", "xn--a.example.com", "xn--abc-.example.com")]
+
+
+@case("YI04", 400, "malformed", pebble="Pebble has no identifier count limit")
+def identifiers_too_many(self):
+    a = self.a
+    base = uniq("many")
+    return a.new_order(["n%d.%s" % (i, base) for i in range(101)])
+
+
+@case("YI05", 400, "malformed", pebble="Pebble allows names covered by a wildcard")
+def identifiers_covered_by_wildcard(self):
+    a = self.a
+    base = uniq("cover")
+    return [a.new_order(["*." + base, "a." + base]), a.new_order(["a." + base, "*." + base])]
+
+
+@case("YI06", 400, "unsupportedIdentifier", pebble="Pebble answers some types with malformed")
+def identifiers_type_more(self):
+    a = self.a
+    return [a.new_order([{"type": t, "value": uniq()}]) for t in ("Dns", "IP", "dns ", "")]
+
+
+@case("YO01", 400, "malformed", pebble="Pebble 2.4 does not check order dates")
+def order_field_types(self):
+    a = self.a
+    url = a.url("newOrder")
+    ids = a.idents([uniq()])
+    return [a.post(url, {"identifiers": ids, "notBefore": 1700000000}),
+            a.post(url, {"identifiers": ids, "notAfter": "tomorrow"}),
+            a.post(url, {"identifiers": ids, "notBefore": "2026-13-01T00:00:00Z"}),
+            a.post(url, {"identifiers": ids, "profile": 7})]
+
+
+@case("YO02", 404, "malformed", pebble="Pebble's unknown objects are answered differently")
+def order_absent_or_odd_ids(self):
+    a = self.a
+    base = self.daemon.base
+    return [a.post_as_get(base + "/acme/order/" + "A" * 65),
+            a.post_as_get(base + "/acme/order/x.y"),
+            a.post(base + "/acme/order/" + "A" * 22 + "/finalize", {"csr": "AA"}),
+            a.post_as_get(base + "/acme/chall/" + L.b64u(secrets.token_bytes(16))),
+            a.post_as_get(base + "/acme/cert/zz")]
+
+
+@case("YO03", 400, "malformed", pebble="Pebble answers a bad CSR field differently")
+def finalize_csr_field_shapes(self):
+    a = self.a
+    url, order = self.ready_order()
+    out = [a.post(order["finalize"], {"csr": ["AA"]}),
+           a.post(order["finalize"], {"csr": None}), a.post(order["finalize"], None)]
+    self.assertEqual(a.post_as_get(url).json()["status"], "ready")
+    return out
+
+
+@case("YO04", 404, "malformed", pebble="Pebble lets accounts finalize others' orders")
+def finalize_foreign_order(self):
+    url, order = self.ready_order(self.b)
+    name = order["identifiers"][0]["value"]
+    resp = self.a.finalize(order, L.make_csr([name])[0])
+    self.assertEqual(self.b.post_as_get(url).json()["status"], "ready", "unchanged")
+    return resp
+
+
+@case("YC01", 400, "malformed", pebble="Pebble answers these authz updates differently")
+def authz_bad_updates(self):
+    a = self.a
+    _url, order = self.pending_order()
+    az = order["authorizations"][0]
+    return [a.post(az, {"status": "valid"}), a.post(az, {"status": 5}),
+            a.post(az, {"status": "DEACTIVATED"}), a.post(az, b"[]")]
+
+
+@case("YC02", 400, "malformed", pebble="Pebble accepts any challenge payload")
+def challenge_payload_not_object(self):
+    a = self.a
+    _url, order = self.pending_order()
+    chall = a.post_as_get(order["authorizations"][0]).json()["challenges"][0]["url"]
+    return [a.post(chall, b"[]"), a.post(chall, b"1"), a.post(chall, b"{} {}")]
+
+
+@case("YS01", 400, "badCSR", pebble="Pebble 2.4 checks fewer CSR rules")
+def csr_extra_san_kinds(self):
+    import ipaddress
+    a = self.a
+    url, order = self.ready_order()
+    name = order["identifiers"][0]["value"]
+    key = L.Key()
+    out = []
+    for extra in ([L.x509.RFC822Name("a@example.com")],
+                  [L.x509.UniformResourceIdentifier("https://example.com/")],
+                  [L.x509.IPAddress(ipaddress.ip_address("192.0.2.9"))],
+                  [L.x509.DNSName("*." + name)]):
+        csr = (L.x509.CertificateSigningRequestBuilder().subject_name(L.x509.Name([]))
+               .add_extension(L.x509.SubjectAlternativeName([L.x509.DNSName(name)] + extra),
+                              critical=False).sign(key.private, L.hashes.SHA256()))
+        out.append(a.finalize(order, csr.public_bytes(L.serialization.Encoding.DER)))
+    self.assertEqual(a.post_as_get(url).json()["status"], "ready")
+    return out
+
+
+@case("YS02", 400, "badCSR", pebble="Pebble 2.4 checks fewer CSR rules")
+def csr_weak_or_odd_keys(self):
+    a = self.a
+    _url, order = self.ready_order()
+    name = order["identifiers"][0]["value"]
+    return [a.finalize(order, L.make_csr([name], L.Key("RS256", bits=1024))[0]),
+            a.finalize(order, L.make_csr([name], L.Key("RS256", private=L.rsa.generate_private_key(
+                public_exponent=3, key_size=2048)))[0])]
+
+
+@case("YS03", 400, "badCSR", pebble="Pebble 2.4 does not check CSR signature algorithms")
+def csr_sha1_signature(self):
+    a = self.a
+    _url, order = self.ready_order()
+    name = order["identifiers"][0]["value"]
+    key = L.Key("RS256")
+    try:
+        csr = (L.x509.CertificateSigningRequestBuilder().subject_name(L.x509.Name([]))
+               .add_extension(L.x509.SubjectAlternativeName([L.x509.DNSName(name)]),
+                              critical=False).sign(key.private, L.hashes.SHA1()))
+    except Exception as e:  # noqa: BLE001
+        self.skipTest("this cryptography refuses SHA-1 signing: %s" % e)
+    return a.finalize(order, csr.public_bytes(L.serialization.Encoding.DER))
+
+
+@case("YS04", 400, "badCSR", pebble="Pebble 2.4 accepts trailing data and other DER")
+def csr_not_a_csr(self):
+    a = self.a
+    url, order = self.ready_order()
+    name = order["identifiers"][0]["value"]
+    der = L.make_csr([name])[0]
+    issued = self.issued()
+    out = [a.finalize(order, der + b"\0"), a.finalize(order, der[:-10]),
+           a.finalize(order, L.leaf_der(issued["pem"])), a.finalize(order, b"\x30\x00"),
+           a.finalize(order, b"junk"), a.finalize(order, b"")]
+    self.assertEqual(a.post_as_get(url).json()["status"], "ready")
+    return out
+
+
+@case("YS05", 400, "badCSR", pebble="Pebble 2.4 has no SAN count limit")
+def csr_too_many_sans(self):
+    a = self.a
+    _url, order = self.ready_order()
+    name = order["identifiers"][0]["value"]
+    return a.finalize(order, L.make_csr([name] + ["s%d.%s" % (i, name) for i in range(101)])[0])
+
+
+@case("YS06", 400, "badCSR", pebble="Pebble 2.4 accepts an IP in the CN")
+def csr_cn_is_ip_or_wrong_case_wildcard(self):
+    a = self.a
+    _url, order = self.ready_order(names=[uniq(), "192.0.2.55"])
+    dns = order["identifiers"][0]["value"] if order["identifiers"][0]["type"] == "dns" \
+        else order["identifiers"][1]["value"]
+    return a.finalize(order, L.make_csr([dns], cn="192.0.2.55", ips=["192.0.2.55"])[0])
+
+
+@case("YR01", 400, "malformed", pebble="Pebble answers these revocation fields differently")
+def revoke_field_types(self):
+    a = self.a
+    cert = self.issued()
+    der = L.b64u(L.leaf_der(cert["pem"]))
+    url = a.url("revokeCert")
+    return [a.post(url, {"certificate": der, "reason": True}),
+            a.post(url, {"certificate": der, "reason": [1]}),
+            a.post(url, {"certificate": 42}), a.post(url, {"certificate": [der]}),
+            a.post(url, None)]
+
+
+@case("YR02", 403, "unauthorized")
+def revoke_by_unrelated_key(self):
+    cert = self.issued()
+    stranger = L.AcmeClient(self.daemon)
+    resp = stranger.revoke(cert["pem"], use_jwk=True)
+    self.assertEqual(self.a.revoke(cert["pem"]).status, 200, "still good: a revokes it")
+    return resp
+
+
+@case("YR03", 400, "malformed", pebble="Pebble answers a CA certificate differently")
+def revoke_not_a_leaf(self):
+    a = self.a
+    cert = self.issued()
+    chain = L.split_pem_chain(cert["pem"])
+    inter = L.x509.load_pem_x509_certificate(chain[1].encode()).public_bytes(
+        L.serialization.Encoding.DER)
+    url = a.url("revokeCert")
+    return [a.post(url, {"certificate": L.b64u(L.leaf_der(cert["pem"]) + b"\0")}),
+            a.post(url, {"certificate": L.b64u(b"\x30\x03\x02\x01\x01")})] + \
+        ([] if not inter else [])
+
+
+@case("YZ01", 400, "malformed", pebble="Pebble accepts integers beyond int64")
+def payload_numbers_out_of_range(self):
+    a = self.a
+    url = a.url("newOrder")
+    ids = json.dumps(a.idents([uniq()]))
+    return [a.post(url, ('{"identifiers":%s,"x":99999999999999999999}' % ids).encode()),
+            a.post(url, ('{"identifiers":%s,"x":-9223372036854775809}' % ids).encode())]
+
+
+@case("YZ02", 400, "malformed", pebble="Pebble has no JSON depth limit")
+def depth_limits(self):
+    a = self.a
+    url = a.url("newOrder")
+    ids = json.dumps(a.idents([uniq()]))
+    deep = '{"identifiers":%s,"x":%s}' % (ids, "[" * 33 + "]" * 33)
+    out = [a.post(url, deep.encode())]
+    text = json.dumps({"alg": "ES256", "kid": a.kid, "nonce": a.nonce(), "url": url})
+    text = text[:-1] + ', "x": %s}' % ("[" * 40 + "]" * 40)
+    out.append(a.raw(url, _signed(a, url, text, ('{"identifiers":%s}' % ids).encode())))
+    return out
+
+
+@case("YZ03", 400, "malformed", pebble="Pebble has no nonce length limit")
+def nonce_too_long(self):
+    a = self.a
+    return a.post(a.url("newOrder"), {"identifiers": a.idents([uniq()])}, nonce="A" * 200)
+
+
+@case("YZ04", 400, "invalidProfile", pebble="Pebble 2.4 has no profiles")
+def profile_long_or_odd(self):
+    a = self.a
+    return [a.new_order([uniq()], profile="p" * 65), a.new_order([uniq()], profile="")]
+
+
+@case("YP01", 415, "malformed")
+def content_type_near_misses(self):
+    a = self.a
+    out = []
+    for ctype in ("application/jose+json2", "application/jose+jsonx; charset=utf-8",
+                  "application/jose", "multipart/form-data", "application/jose+json,text/html"):
+        url, body = _order_body(a)
+        out.append(self.send(a, url, body, content_type=ctype))
+    return out
+
+
+@case("YP02", 405, "malformed", pebble="Pebble answers other methods with its own status")
+def other_methods_more(self):
+    a = self.a
+    out = [a.request(a.url("newOrder"), "PATCH", b"{}", {"Content-Type": L.JOSE}),
+           a.request(a.kid, "PUT", b"{}", {"Content-Type": L.JOSE}),
+           a.request(a.url("revokeCert"), "DELETE")]
+    for resp in out:
+        self.assertTrue(resp.header("Allow"), resp)
+    return out
+
+
+@case("YP03", 400, "malformed", pebble="Pebble does not check the Host header", index=False)
+def host_header_bad(self):
+    a = self.a
+    out = []
+    for host in ("evil.example/x", "a b", "h" * 300, "x@evil.example"):
+        req = ("GET /acme/new-nonce HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"
+               % host).encode()
+        out.append(L.parse_raw_response(L.raw_exchange("127.0.0.1", self.daemon.port, req,
+                                                       a.ctx)))
+    return out
+
+
+@case("YP04", 404, "malformed", pebble="Pebble's unknown paths are plain 404s")
+def paths_odd(self):
+    a = self.a
+    base = self.daemon.base
+    return [a.request(base + "//acme/new-nonce", "GET"), a.request(base + "/acme/new-nonce/", "GET"),
+            a.request(base + "/ACME/NEW-NONCE", "GET"), a.request(base + "/dir/", "GET"),
+            a.post(base + "/acme/acct/", None), a.request(base + "/acme/new-nonce%00", "GET")]
+
+
+# =============================================================================================
 # HTTP framing: H03 (plain answers, exempt from the problem checks)
 
 
@@ -828,6 +1567,24 @@ class TestFraming(BadInputBase):
                      "Content-Length: 70000\r\n"):
             with self.subTest(head=head):
                 self.assertEqual(self._raw(head), 413)
+
+    @L.cairn_only("Go's net/http has other header limits")
+    def test_H01_target_and_header_limits(self):
+        """H01: 9 kB and 64 kB request targets -> 414; one 40 kB or 10 kB header, 20 headers of
+        1 kB (16 KiB in all), 1,000 small headers -> 431; an 8 kB header still passes."""
+        def status(head, target="/dir"):
+            req = ("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%sConnection: close\r\n\r\n"
+                   % (target, self.daemon.port, head)).encode()
+            return L.raw_status(L.raw_exchange("127.0.0.1", self.daemon.port, req, self.a.ctx,
+                                               5.0))
+        self.assertEqual(status("", "/" + "a" * 9000), 414)
+        self.assertEqual(status("", "/" + "a" * 65536), 414)
+        for head in ("X-A: %s\r\n" % ("a" * 40000), "X-A: %s\r\n" % ("a" * 10000),
+                     "".join("X-%d: %s\r\n" % (i, "a" * 1000) for i in range(20)),
+                     "".join("X-%d: a\r\n" % i for i in range(1000))):
+            with self.subTest(head=head[:20]):
+                self.assertEqual(status(head), 431)
+        self.assertEqual(status("X-A: %s\r\n" % ("a" * 8000)), 200)
 
     @L.cairn_only("Pebble has no body cap")
     def test_J02_body_over_cap(self):

@@ -122,6 +122,38 @@ test_chain_length(void **state)
     assert_int_equal(load(&cfg, NULL, NULL, NULL, NULL), CAIRN_ERR_INVAL);
 }
 
+/* "cairn": {"limits": {...}} (PROTOCOL.md §6): defaults, overrides, strict keys and ranges. */
+static void
+test_limits(void **state)
+{
+    struct config cfg;
+
+    (void)state;
+    write_config("{\"pebble\":{}}");
+    assert_int_equal(load(&cfg, "-config", cfg_path, NULL, NULL), CAIRN_OK);
+    assert_int_equal(cfg.max_body, 65536);
+    assert_int_equal(cfg.max_connections, 1024);
+    assert_int_equal(cfg.max_per_ip, 64);
+    assert_int_equal(cfg.idle_timeout, 30);
+    assert_int_equal(cfg.body_timeout, 30);
+    write_config("{\"cairn\":{\"limits\":{\"maxBody\":4096,\"connections\":10,"
+                 "\"perIPConnections\":0,\"idleTimeout\":5,\"bodyTimeout\":7}}}");
+    assert_int_equal(load(&cfg, "-config", cfg_path, NULL, NULL), CAIRN_OK);
+    assert_int_equal(cfg.max_body, 4096);
+    assert_int_equal(cfg.max_connections, 10);
+    assert_int_equal(cfg.max_per_ip, 0);
+    assert_int_equal(cfg.idle_timeout, 5);
+    assert_int_equal(cfg.body_timeout, 7);
+    write_config("{\"cairn\":{\"limits\":{\"maxbody\":4096}}}");
+    assert_int_equal(load(&cfg, "-config", cfg_path, NULL, NULL), CAIRN_ERR_INVAL);
+    write_config("{\"cairn\":{\"limits\":{\"maxBody\":100}}}");
+    assert_int_equal(load(&cfg, "-config", cfg_path, NULL, NULL), CAIRN_ERR_INVAL);
+    write_config("{\"cairn\":{\"limits\":{\"idleTimeout\":0}}}");
+    assert_int_equal(load(&cfg, "-config", cfg_path, NULL, NULL), CAIRN_ERR_INVAL);
+    write_config("{\"cairn\":{\"limits\":[]}}");
+    assert_int_equal(load(&cfg, "-config", cfg_path, NULL, NULL), CAIRN_ERR_INVAL);
+}
+
 static void
 test_bad_flags(void **state)
 {
@@ -144,6 +176,7 @@ main(void)
         cmocka_unit_test_teardown(test_env_precedence, teardown),
         cmocka_unit_test_teardown(test_chain_length, teardown),
         cmocka_unit_test_teardown(test_bad_flags, teardown),
+        cmocka_unit_test_teardown(test_limits, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

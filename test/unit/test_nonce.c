@@ -89,6 +89,25 @@ test_window(void **state)
     nonce_state_free(ns);
 }
 
+/* Found by fuzz_nonce: an extreme issued_at must compare, not overflow (UBSan in the ASan
+ * build fails this test on the old "now - issued" form). */
+static void
+test_extreme_issue_time(void **state)
+{
+    struct nonce_state *ns;
+    char n[CAIRN_NONCE_STR_LEN + 1];
+
+    (void)state;
+    assert_int_equal(nonce_state_new(key_a, 1024, 300, &ns), CAIRN_OK);
+    assert_int_equal(nonce_issue(ns, INT64_MIN, n), CAIRN_OK);
+    assert_int_equal(nonce_redeem(ns, n, 1000), NONCE_EXPIRED);
+    assert_int_equal(nonce_issue(ns, INT64_MAX, n), CAIRN_OK);
+    assert_int_equal(nonce_redeem(ns, n, 1000), NONCE_EXPIRED);
+    assert_int_equal(nonce_issue(ns, 1000, n), CAIRN_OK);
+    assert_int_equal(nonce_redeem(ns, n, 1000), NONCE_OK);
+    nonce_state_free(ns);
+}
+
 int
 main(void)
 {
@@ -97,6 +116,7 @@ main(void)
         cmocka_unit_test(test_bad_syntax_and_mac),
         cmocka_unit_test(test_age),
         cmocka_unit_test(test_window),
+        cmocka_unit_test(test_extreme_issue_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
