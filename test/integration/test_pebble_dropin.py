@@ -256,6 +256,8 @@ class TestSampleConfig(PebbleUserCase):
         got = L.http_request(url, ctx=d.ssl_context())
         self.assertEqual(got.status, 200)
         self.assertEqual(got.body.decode(), d.root_pem(0))
+        trust = d.line("Trust this PEM for issued certificates (HTTPS uses %s): " % CERT)
+        self.assertIsNotNone(trust, "the configured certificate serves HTTPS: " + d.log_tail())
         dir_line = d.line("ACME directory available at: ")
         self.assertRegex(dir_line or "", r"https://[^/]+:14000/dir$")
         # 0.0.0.0 is honoured: another loopback address reaches both listeners
