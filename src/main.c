@@ -48,8 +48,8 @@ struct daemon_state {
     char **argv;
     int crl_fd;                  /* plain-HTTP CRL listener, -1 when none */
     struct wfe_crl *crl_wfe;
-    char crl_url[CAIRN_CONF_STR + 32];
-    char issuers_url[CAIRN_CONF_STR + 32];
+    char crl_url[CAIRN_CONF_STR + 40]; /* the base (CAIRN_CONF_STR + 24) + a path */
+    char issuers_url[CAIRN_CONF_STR + 40];
     bool started;    /* recovery ran: the database was checked or known clean */
 };
 
