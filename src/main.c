@@ -372,7 +372,12 @@ print_banner(const struct daemon_state *d)
     printf("ACME directory available at: https://%s/dir\n", acme);
     if (d->cfg.mgmt_listen[0])
         printf("Root CA certificate available at: https://%s/roots/0\n", mgmt);
-    printf("Trust this PEM for HTTPS and issued certificates: %s/trust.pem\n", d->state_dir);
+    if (d->cfg.tls_cert_file[0]) /* HTTPS uses the configured certificate, not the root */
+        printf("Trust this PEM for issued certificates (HTTPS uses %s): %s/trust.pem\n",
+               d->cfg.tls_cert_file, d->state_dir);
+    else
+        printf("Trust this PEM for HTTPS and issued certificates: %s/trust.pem\n",
+               d->state_dir);
     printf("Root CA SHA-256 fingerprint: %s\n", ca_root_fingerprint(d->app.ca));
     fflush(stdout);
 }

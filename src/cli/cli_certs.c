@@ -21,7 +21,8 @@ cert_json(const struct st_cert *c)
 
     if (o != NULL && c->status == CERT_REVOKED) {
         json_object_set_new(o, "revokedAt", json_integer(c->revoked_at));
-        json_object_set_new(o, "reason", json_integer(c->reason));
+        if (c->reason >= 0)
+            json_object_set_new(o, "reason", json_integer(c->reason));
     }
     return o;
 }

@@ -135,6 +135,23 @@ set_caa_identities(struct config *cfg, const json_t *v, char *err, size_t errsz)
                         errsz);
 }
 
+/* A member matched as Go's encoding/json matches a struct field: the exact name first, else
+ * the first name equal but for case (Pebble reads "Pebble", "PEBBLE", "httpport", ...). */
+static const json_t *
+json_object_get_ci(const json_t *obj, const char *name)
+{
+    const json_t *v = json_object_get(obj, name);
+    const char *k;
+    json_t *m;
+
+    if (v != NULL || !json_is_object(obj))
+        return v;
+    json_object_foreach((json_t *)obj, k, m)
+        if (strcasecmp(k, name) == 0)
+            return m;
+    return NULL;
+}
+
 /* Pebble's keys, matched case-insensitively as Pebble's JSON decoder does. */
 static int
 apply_pebble_key(struct config *cfg, const char *k, const json_t *v, char *err, size_t errsz)
@@ -168,7 +185,7 @@ apply_pebble_key(struct config *cfg, const char *k, const json_t *v, char *err, 
         return CAIRN_OK;
     }
     if (strcasecmp(k, "retryAfter") == 0 && json_is_object(v)) {
-        const json_t *a = json_object_get(v, "authz"), *o = json_object_get(v, "order");
+        const json_t *a = json_object_get_ci(v, "authz"), *o = json_object_get_ci(v, "order");
         if (a && set_int(&cfg->retry_after_authz, a, 0, 86400, "retryAfter.authz", err, errsz))
             return CAIRN_ERR_INVAL;
         if (o && set_int(&cfg->retry_after_order, o, 0, 86400, "retryAfter.order", err, errsz))
@@ -561,7 +578,9 @@ config_parse_file(const char *path, struct config *cfg, char *err, size_t errsz)
 
     if (load_json(path, &root, err, errsz) != CAIRN_OK)
         return CAIRN_ERR_INVAL;
-    sect = json_object_get(root, "pebble");
+    sect = (json_t *)json_object_get_ci(root, "pebble");
+    if (rc == CAIRN_OK && sect != NULL && !json_is_null(sect) && !json_is_object(sect))
+        rc = cfg_err(err, errsz, "config: %s must be an object", "pebble");
     if (json_is_object(sect))
         json_object_foreach(sect, k, v)
             if (rc == CAIRN_OK)
@@ -635,7 +654,10 @@ apply_pebble_env(struct config *cfg, char *err, size_t errsz)
     env_int("PEBBLE_VA_SLEEPTIME", &cfg->va_sleep_max, 0, 3600);
     if (env_true(getenv("PEBBLE_VA_NOSLEEP")))
         cfg->va_sleep_max = 0;
-    env_int("PEBBLE_WFE_NONCEREJECT", &cfg->nonce_reject_percent, 0, 99);
+    /* Pebble's clipping: < 0 is 0, 100 rejects every nonce, > 100 is 99 */
+    env_int("PEBBLE_WFE_NONCEREJECT", &cfg->nonce_reject_percent, 0, 101);
+    if (cfg->nonce_reject_percent > 100)
+        cfg->nonce_reject_percent = 99;
     env_int("PEBBLE_AUTHZREUSE", &cfg->authz_reuse_percent, 0, 100);
     env_int("PEBBLE_WFE_ORDERS_PER_PAGE", &cfg->orders_per_page, 1, 1000);
     env_int("PEBBLE_ALTERNATE_ROOTS", &cfg->alternate_roots, 0, 8);

@@ -1,5 +1,4 @@
 #include "cairn/log.h"
-#include "cairn/rand.h"
 #include "cairn/render.h"
 #include "cairn/va.h"
 #include "handlers/common.h"
@@ -64,8 +63,7 @@ start(struct acme_ctx *c, struct problem *p)
     }
     if (az.status == AUTHZ_VALID)
         goto out; /* D10/Z06: answer with the current state, no validation */
-    if (c->app->cfg->va_sleep_max > 0)
-        due += rand_below((uint32_t)c->app->cfg->va_sleep_max + 1);
+    /* PEBBLE_VA_SLEEPTIME's wait is added once, by va_submit() */
     rc = store_challenge_start(c->app->st, c->arg, c->acct.id, c->now, due, &res);
     if (rc == CAIRN_OK && res == CHALL_START_STARTED) {
         log_info("acme", "req=%s challenge %s (%s) processing", c->req_id, c->arg,
@@ -89,6 +87,9 @@ ep_challenge(struct acme_ctx *c, struct reply *r, struct problem *p)
     int rc;
 
     if (!c->post_as_get) {
+        /* PROTOCOL.md §1 "challenge": exactly {} under -strict */
+        if (c->app->cfg->strict && json_object_size(c->payload) != 0)
+            return problem_set(p, PROB_MALFORMED, "-strict: the challenge payload must be {}");
         rc = start(c, p);
         if (rc != CAIRN_OK)
             return rc;

@@ -21,7 +21,9 @@ parse_reason(const json_t *pl, int *reason, struct problem *p)
 {
     const json_t *v = json_object_get(pl, "reason");
 
-    *reason = 0;
+    /* absent: none recorded (-1), so cert-status-by-serial omits Reason as Pebble does; the
+     * CRL entry has no reasonCode either way, as for 0 (unspecified) */
+    *reason = -1;
     if (v == NULL)
         return CAIRN_OK;
     if (!json_is_integer(v))
@@ -108,7 +110,7 @@ ep_revoke(struct acme_ctx *c, struct reply *r, struct problem *p)
     size_t len = 0;
     char spki[65];
     bool by_authz = false;
-    int reason = 0, rc;
+    int reason = -1, rc;
 
     if (!json_is_string(v) || json_string_length(v) > (CAIRN_MAX_CERT_DER / 3 + 1) * 4 ||
         b64url_decode(json_string_value(v), json_string_length(v), &der, &len) != CAIRN_OK)

@@ -397,7 +397,8 @@ cert_json(struct app *app, const char *serial)
     set_time(o, "notAfter", c.not_after);
     if (c.status == CERT_REVOKED) {
         set_time(o, "revokedAt", c.revoked_at);
-        json_object_set_new(o, "reason", json_integer(c.reason));
+        if (c.reason >= 0)
+            json_object_set_new(o, "reason", json_integer(c.reason));
     }
 out:
     store_cert_cleanup(&c);

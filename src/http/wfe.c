@@ -339,6 +339,16 @@ problem_not_found(struct problem *p)
     problem_set_status(p, PROB_MALFORMED, 404, "resource not found");
 }
 
+/* PROTOCOL.md §0: User-Agent is optional except under -strict. */
+static bool
+has_user_agent(struct MHD_Connection *conn)
+{
+    const char *ua = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_USER_AGENT);
+
+    return ua != NULL && *ua != '\0';
+}
+
 /* Runs the route's handler (after the POST pipeline for POSTs). */
 static int
 dispatch(struct acme_ctx *c, const struct route *rt, struct MHD_Connection *conn,
@@ -398,6 +408,8 @@ handle_acme(struct wfe *w, struct MHD_Connection *conn, const char *url, const c
         routes_allow(rt, allow, sizeof(allow));
         rc = problem_set_status(&p, PROB_MALFORMED, 405, "method %s not allowed here; use %s",
                                 m ? method : "(unknown)", allow);
+    } else if (w->app->cfg->strict && !has_user_agent(conn)) {
+        rc = problem_set(&p, PROB_MALFORMED, "-strict: a User-Agent header is required");
     } else if ((rc = inject_fault(r, rt, &p)) != CAIRN_OK) {
         /* problem set by the fault */
     } else {

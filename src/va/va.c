@@ -384,13 +384,15 @@ va_submit(struct va *va, const struct st_va_job *job)
     if (va == NULL || job == NULL || job->chall_id[0] == '\0')
         return CAIRN_ERR_INVAL;
     copy = *job;
-    /* PEBBLE_VA_SLEEPTIME: a random delay only moves due_at; no worker sleeps for it. */
+    /* PEBBLE_VA_SLEEPTIME: a random delay only moves due_at; no worker sleeps for it. The
+     * wait is 1 to N whole seconds, rounded up to the next second, so a client that reads
+     * right after its POST always sees the challenge still processing (PROTOCOL.md §7). */
     if (va->cfg.sleep_max > 0) {
-        int64_t now = va_wall_ms() / 1000;
+        int64_t wait_ms = 1000 * (1 + (int64_t)rand_below((uint32_t)va->cfg.sleep_max));
+        int64_t earliest = (va_wall_ms() + wait_ms + 999) / 1000;
 
-        if (copy.due_at < now)
-            copy.due_at = now;
-        copy.due_at += rand_below((uint32_t)va->cfg.sleep_max + 1);
+        if (copy.due_at < earliest)
+            copy.due_at = earliest;
     }
     return va_enqueue(va, &copy);
 }
