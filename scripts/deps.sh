@@ -6,7 +6,8 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libssl-dev libjansson-dev
-            libsqlite3-dev libc-ares-dev libcurl4-openssl-dev openssl ca-certificates)
+            libsqlite3-dev libc-ares-dev libcurl4-openssl-dev openssl ca-certificates
+            libpsl-dev)
 test_pkgs=(libcmocka-dev python3 python3-cryptography certbot lego uacme pebble
            util-linux clang libclang-rt-14-dev sqlite3 curl man-db groff-base systemd)
 bench_pkgs=(pebble linux-perf sqlite3 openssl coreutils)

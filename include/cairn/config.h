@@ -39,6 +39,8 @@ struct rate_rule {
 };
 #define CAIRN_CONF_CAA_IDS 8
 #define CAIRN_CONF_RANGES 32
+#define CAIRN_CONF_DOMAINS 256         /* entries in domainBlocklist / domainAllowlist */
+#define CAIRN_CONF_DOMAIN 256          /* one entry: a DNS name of at most 253 octets */
 
 struct config {
     bool ca_mode;                          /* false: test mode (Pebble-style fixture) */
@@ -112,6 +114,12 @@ struct config {
     int max_per_ip;                        /* perIPConnections: 0 = no cap (behind a proxy) */
     int idle_timeout;                      /* idleTimeout: seconds without traffic */
     int body_timeout;                      /* bodyTimeout: seconds from headers to full body */
+    /* PROTOCOL.md §5 identifier policy: lower-case names without a trailing dot */
+    char domain_blocklist[CAIRN_CONF_DOMAINS][CAIRN_CONF_DOMAIN]; /* domainBlocklist */
+    int n_domain_blocklist;
+    char domain_allowlist[CAIRN_CONF_DOMAINS][CAIRN_CONF_DOMAIN]; /* cairn.domainAllowlist */
+    int n_domain_allowlist;
+    bool allow_insecure_ports;             /* cairn.allowInsecureValidationPorts */
 };
 
 /* Wipes the x-ca key passwords once the CA is loaded. */

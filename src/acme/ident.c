@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 
+#include "acme/ident_policy.h"
 #include "cairn/punycode.h"
 
 /* RFC 2606 / RFC 6761 names that no CA-mode certificate may carry (the name or below it). */
@@ -212,6 +213,9 @@ dns_check(const char *value, const struct ident_policy *pol, struct ident *out, 
                            CAIRN_MAX_LABELS);
     if (pol->ca_mode && is_reserved_name(base))
         return problem_set(p, PROB_REJECTED_IDENTIFIER, "%s: reserved name (RFC 2606)", out->value);
+    rc = ident_policy_dns(pol, out->value, base, wild, p);
+    if (rc != CAIRN_OK)
+        return rc;
     out->type = IDENT_DNS;
     out->wildcard = wild;
     return CAIRN_OK;

@@ -152,6 +152,29 @@ json_object_get_ci(const json_t *obj, const char *name)
     return NULL;
 }
 
+/* domainBlocklist / domainAllowlist: DNS names, lower-cased, a trailing dot dropped; a
+ * wildcard or an empty name is a mistake worth stopping for. */
+static int
+set_domain_list(char *rows, int *n, const json_t *v, const char *name, char *err, size_t errsz)
+{
+    int rc = set_str_list(rows, CAIRN_CONF_DOMAIN, CAIRN_CONF_DOMAINS, n, v, name, err, errsz);
+
+    for (int i = 0; rc == CAIRN_OK && i < *n; i++) {
+        char *e = rows + (size_t)i * CAIRN_CONF_DOMAIN;
+        size_t len = strlen(e);
+
+        if (len > 0 && e[len - 1] == '.')
+            e[--len] = '\0';
+        for (size_t j = 0; j < len; j++)
+            if (e[j] >= 'A' && e[j] <= 'Z')
+                e[j] = (char)(e[j] + ('a' - 'A'));
+        if (len == 0 || len > CAIRN_MAX_NAME || strchr(e, '*') != NULL || e[0] == '.' ||
+            strspn(e, "abcdefghijklmnopqrstuvwxyz0123456789-.") != len)
+            return cfg_err(err, errsz, "config: %s[%d] is not a DNS name", name, i);
+    }
+    return rc;
+}
+
 /* Pebble's keys, matched case-insensitively as Pebble's JSON decoder does. */
 static int
 apply_pebble_key(struct config *cfg, const char *k, const json_t *v, char *err, size_t errsz)
@@ -198,6 +221,9 @@ apply_pebble_key(struct config *cfg, const char *k, const json_t *v, char *err, 
         return config_parse_eab_keys(cfg, v, err, errsz);
     if (strcasecmp(k, "caaIdentities") == 0)
         return set_caa_identities(cfg, v, err, errsz);
+    if (strcasecmp(k, "domainBlocklist") == 0)
+        return set_domain_list(&cfg->domain_blocklist[0][0], &cfg->n_domain_blocklist, v,
+                               "domainBlocklist", err, errsz);
     log_warn("conf", "ignoring unknown or not yet supported pebble key %s", k);
     return CAIRN_OK;
 }
@@ -505,6 +531,26 @@ ck_limits(struct config *cfg, const json_t *v, char *err, size_t errsz)
     return CAIRN_OK;
 }
 
+static int
+ck_domain_blocklist(struct config *cfg, const json_t *v, char *err, size_t errsz)
+{
+    return set_domain_list(&cfg->domain_blocklist[0][0], &cfg->n_domain_blocklist, v,
+                           "domainBlocklist", err, errsz);
+}
+
+static int
+ck_domain_allowlist(struct config *cfg, const json_t *v, char *err, size_t errsz)
+{
+    return set_domain_list(&cfg->domain_allowlist[0][0], &cfg->n_domain_allowlist, v,
+                           "domainAllowlist", err, errsz);
+}
+
+static int
+ck_insecure_ports(struct config *cfg, const json_t *v, char *err, size_t errsz)
+{
+    return ck_bool(&cfg->allow_insecure_ports, v, "allowInsecureValidationPorts", err, errsz);
+}
+
 static const struct cairn_key cairn_keys[] = {
     { "mode", ck_mode },
     { "stateDir", ck_state_dir },
@@ -540,6 +586,9 @@ static const struct cairn_key cairn_keys[] = {
     { "vaRetrySpacing", ck_va_retry_spacing },
     { "vaValidateTimes", ck_va_validate_times },
     { "caaRecheckAge", ck_caa_recheck_age },
+    { "domainBlocklist", ck_domain_blocklist },
+    { "domainAllowlist", ck_domain_allowlist },
+    { "allowInsecureValidationPorts", ck_insecure_ports },
 };
 
 static int
@@ -849,6 +898,22 @@ apply_flags(int argc, char **argv, struct config *cfg, bool *want_exit)
     return CAIRN_OK;
 }
 
+/* PROTOCOL.md §0: validating on another port than the standard ones proves nothing about
+ * who controls a name, so CA mode needs the explicit allowInsecureValidationPorts. */
+static int
+check_validation_ports(const struct config *cfg, char *err, size_t errsz)
+{
+    if (!cfg->ca_mode || cfg->allow_insecure_ports)
+        return CAIRN_OK;
+    if (cfg->http_port != 80)
+        return cfg_err(err, errsz, "CA mode refuses the weakening setting httpPort %d (not 80) "
+                       "without cairn.allowInsecureValidationPorts", cfg->http_port);
+    if (cfg->tls_port != 443)
+        return cfg_err(err, errsz, "CA mode refuses the weakening setting tlsPort %d (not 443) "
+                       "without cairn.allowInsecureValidationPorts", cfg->tls_port);
+    return CAIRN_OK;
+}
+
 int
 config_load(int argc, char **argv, struct config *out, bool *want_exit)
 {
@@ -868,6 +933,8 @@ config_load(int argc, char **argv, struct config *out, bool *want_exit)
         goto fail;
     if (apply_flags(argc, argv, out, want_exit) != CAIRN_OK)
         return CAIRN_ERR_INVAL;
+    if (check_validation_ports(out, err, sizeof(err)) != CAIRN_OK)
+        goto fail;
     if (config_finish_proto(out, err, sizeof(err)) != CAIRN_OK)
         goto fail;
     return CAIRN_OK;

@@ -5,6 +5,7 @@
 #include "cairn/log.h"
 #include "cairn/rand.h"
 #include "cairn/render.h"
+#include "handlers/ident_conf.h"
 #include "handlers/proto.h"
 
 #define PENDING_AUTHZ_LIFETIME (24 * 3600)
@@ -14,7 +15,7 @@
 static int
 parse_identifier(struct acme_ctx *c, struct ident *out, struct problem *p)
 {
-    const struct ident_policy pol = { .ca_mode = c->app->cfg->ca_mode };
+    const struct ident_policy pol = ep_ident_policy(c->app->cfg);
     const json_t *v = json_object_get(c->payload, "identifier");
     const json_t *t = json_object_get(v, "type"), *val = json_object_get(v, "value");
     const char *type, *value;

@@ -9,6 +9,7 @@
 #include "cairn/rand.h"
 #include "cairn/render.h"
 #include "handlers/common.h"
+#include "handlers/ident_conf.h"
 #include "handlers/proto.h"
 
 #define ORDER_LIFETIME (24 * 3600)
@@ -281,7 +282,7 @@ create_order(struct acme_ctx *c, struct st_order *o, struct reply *r, struct pro
 int
 ep_new_order(struct acme_ctx *c, struct reply *r, struct problem *p)
 {
-    const struct ident_policy pol = { .ca_mode = c->app->cfg->ca_mode };
+    const struct ident_policy pol = ep_ident_policy(c->app->cfg);
     struct new_order no = { 0 };
     struct st_order o = { 0 };
     int rc = parse(c, &no, p);

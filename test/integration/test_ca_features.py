@@ -246,7 +246,9 @@ class TestCaModeKeys(unittest.TestCase):
     def test_issuer_keys_not_served_in_ca_mode(self):
         d = tempfile.mkdtemp(prefix="cairn-camode-")
         dns = L.MockDNS(d).start()
-        daemon = CairnDaemon(dns.port, workdir=os.path.join(d, "d"), cairn={"mode": "ca"})
+        # free (non-standard) validation ports: CA mode needs allowInsecureValidationPorts
+        daemon = CairnDaemon(dns.port, workdir=os.path.join(d, "d"),
+                             cairn={"mode": "ca", "allowInsecureValidationPorts": True})
         try:
             daemon.start()
             self.assertEqual(daemon.mgmt_get("/roots/0").status, 200)
