@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "cairn/core.h"
 #include "cairn/problem.h"
@@ -24,5 +25,12 @@ int key_policy_check(const EVP_PKEY *key, const struct key_policy *pol, enum pro
 /* Lowercase hex SHA-256 of the key's DER SubjectPublicKeyInfo (64 characters + NUL): the
  * identity under which compromised keys are blocked. */
 int key_spki_sha256_hex(const EVP_PKEY *key, char out[65]) CAIRN_MUST_CHECK;
+
+/* Sets pub's AlgorithmIdentifier and key bits to key's SubjectPublicKeyInfo, the same DER that
+ * i2d_PUBKEY() gives, without OpenSSL 3's encoder machinery (which costs more than an ECDSA
+ * signature; docs/performance.md). Handles EC keys on P-256, P-384 and P-521 with named-curve
+ * parameters; any other key: CAIRN_ERR_INVAL, pub unchanged, and the caller falls back to
+ * X509_PUBKEY_set() or i2d_PUBKEY(). pub's cached EVP_PKEY is left as it was. */
+int key_x509_pubkey_set(X509_PUBKEY *pub, const EVP_PKEY *key) CAIRN_MUST_CHECK;
 
 #endif

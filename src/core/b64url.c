@@ -5,21 +5,25 @@
 static const char b64url_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
+/* 1 + the value of each base64url character, 0 for every other byte: the decoder's inner
+ * loop runs over every JWS member of every request, so one load instead of five ranges. */
+static const uint8_t b64url_values[256] = {
+    ['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7, ['H'] = 8,
+    ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15,
+    ['P'] = 16, ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22,
+    ['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29,
+    ['d'] = 30, ['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36,
+    ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42, ['q'] = 43,
+    ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49, ['x'] = 50,
+    ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56, ['4'] = 57,
+    ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['-'] = 63, ['_'] = 64,
+};
+
 /* Value of a base64url character, or -1. */
 static int
 b64url_value(unsigned char c)
 {
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
+    return (int)b64url_values[c] - 1;
 }
 
 size_t
@@ -122,17 +126,23 @@ b64url_is_valid(const char *s, size_t n)
 int
 b64url_decode(const char *in, size_t n, uint8_t **out, size_t *outlen)
 {
-    long long len = b64url_scan(in, n, NULL);
+    /* One pass: the decoded length follows from n (n % 4 == 1 is never valid). */
+    size_t max = n / 4 * 3 + (n % 4 == 0 ? 0 : n % 4 - 1);
+    long long len;
     uint8_t *buf;
 
     *out = NULL;
     *outlen = 0;
-    if (len < 0)
+    if (n % 4 == 1)
         return CAIRN_ERR_INVAL;
-    buf = malloc((size_t)len + 1);
+    buf = malloc(max + 1);
     if (buf == NULL)
         return CAIRN_ERR_NOMEM;
-    b64url_scan(in, n, buf);
+    len = b64url_scan(in, n, buf);
+    if (len < 0 || (size_t)len != max) {
+        free(buf);
+        return CAIRN_ERR_INVAL;
+    }
     buf[len] = '\0';
     *out = buf;
     *outlen = (size_t)len;

@@ -331,6 +331,13 @@ conn_setup(struct store_conn *c)
                           STORE_NOARGS, NULL);
     if (rc == CAIRN_OK)
         rc = store_q_exec(c, "PRAGMA trusted_schema=OFF", STORE_NOARGS, NULL);
+    /* Checkpoint every 8192 WAL pages (32 MiB) instead of SQLite's 1000: an issuance
+     * rewrites the same index and table pages over and over, so a longer interval copies far
+     * fewer page versions back and syncs less often (the checkpoint was 7 % of the server's
+     * CPU per certificate, docs/performance.md). Durability is unchanged: every commit still
+     * reaches the WAL under the synchronous setting above. */
+    if (rc == CAIRN_OK)
+        rc = store_q_exec(c, "PRAGMA wal_autocheckpoint=8192", STORE_NOARGS, NULL);
     return rc;
 }
 

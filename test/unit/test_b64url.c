@@ -192,12 +192,40 @@ test_roundtrip_all_lengths(void **state)
     }
 }
 
+/* Every byte value: the 64 alphabet characters decode to their index, all others refuse. */
+static void
+test_every_byte(void **state)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+    (void)state;
+    for (int c = 0; c < 256; c++) {
+        const char *hit = c != 0 ? memchr(alphabet, c, 64) : NULL;
+        char enc[4] = { (char)c, 'A', 'A', 'A' };
+        uint8_t *out = NULL;
+        size_t len = 0;
+        int rc = b64url_decode(enc, sizeof(enc), &out, &len);
+
+        if (hit == NULL) {
+            assert_int_equal(rc, CAIRN_ERR_INVAL);
+            assert_null(out);
+            continue;
+        }
+        assert_int_equal(rc, CAIRN_OK);
+        assert_int_equal(len, 3);
+        assert_int_equal(out[0], (uint8_t)((hit - alphabet) << 2));
+        free(out);
+    }
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_encode_rfc4648),
         cmocka_unit_test(test_decode_rfc4648),
+        cmocka_unit_test(test_every_byte),
         cmocka_unit_test(test_url_alphabet),
         cmocka_unit_test(test_padding_refused),
         cmocka_unit_test(test_whitespace_refused),

@@ -17,6 +17,8 @@
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
 
 #include "cairn/b64url.h"
 #include "cairn/jws.h"
@@ -1102,6 +1104,95 @@ test_key_policy_flags(void **state)
     assert_int_equal(ERR_peek_error(), 0);
 }
 
+/* ---- SubjectPublicKeyInfo without the encoder -------------------------------------- */
+
+/* The DER key_x509_pubkey_set() writes, or NULL when it declines the key. */
+static unsigned char *
+direct_spki(const EVP_PKEY *key, int *len)
+{
+    X509_PUBKEY *pub = X509_PUBKEY_new();
+    unsigned char *der = NULL;
+
+    assert_non_null(pub);
+    *len = 0;
+    if (key_x509_pubkey_set(pub, key) == CAIRN_OK)
+        *len = i2d_X509_PUBKEY(pub, &der);
+    X509_PUBKEY_free(pub);
+    return der;
+}
+
+/* key_spki_sha256_hex() must hash exactly what i2d_PUBKEY() gives: blocked keys are stored
+ * under that identity. */
+static void
+assert_spki_hash(const EVP_PKEY *key)
+{
+    unsigned char *der = NULL, md[32];
+    char want[65], got[65];
+    int len = i2d_PUBKEY(key, &der);
+
+    assert_true(len > 0);
+    SHA256(der, (size_t)len, md);
+    for (size_t i = 0; i < sizeof(md); i++)
+        snprintf(want + 2 * i, 3, "%02x", md[i]);
+    OPENSSL_free(der);
+    assert_int_equal(key_spki_sha256_hex(key, got), CAIRN_OK);
+    assert_string_equal(got, want);
+}
+
+static void
+assert_direct_equals_encoder(const EVP_PKEY *key)
+{
+    unsigned char *want = NULL, *got;
+    int wlen = i2d_PUBKEY(key, &want), glen;
+
+    got = direct_spki(key, &glen);
+    assert_non_null(got);
+    assert_int_equal(glen, wlen);
+    assert_memory_equal(got, want, (size_t)wlen);
+    OPENSSL_free(got);
+    OPENSSL_free(want);
+    assert_spki_hash(key);
+}
+
+static void
+test_spki_direct(void **state)
+{
+    EVP_PKEY *compressed = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    EVP_PKEY *explicit = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+    unsigned char *der;
+    int len;
+
+    (void)state;
+    assert_non_null(compressed);
+    assert_non_null(explicit);
+    /* Named curves, uncompressed (the JWK and CSR norm) and compressed points. */
+    assert_direct_equals_encoder(K_ES256);
+    assert_direct_equals_encoder(K_ES384);
+    assert_direct_equals_encoder(K_ES512);
+    assert_int_equal(EVP_PKEY_set_utf8_string_param(compressed,
+                                                    OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+                                                    OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_COMPRESSED),
+                     1);
+    assert_direct_equals_encoder(compressed);
+    der = direct_spki(compressed, &len);
+    assert_int_equal(len, 26 + 33); /* DER framing and OIDs, then 0x02/0x03 || x */
+    OPENSSL_free(der);
+    /* Declined: other key types and explicit curve parameters; the hash still matches. */
+    assert_int_equal(EVP_PKEY_set_utf8_string_param(explicit, OSSL_PKEY_PARAM_EC_ENCODING,
+                                                    OSSL_PKEY_EC_ENCODING_EXPLICIT),
+                     1);
+    assert_null(direct_spki(explicit, &len));
+    assert_null(direct_spki(K_RS256, &len));
+    assert_null(direct_spki(K_EDDSA, &len));
+    assert_int_equal(key_x509_pubkey_set(NULL, K_ES256), CAIRN_ERR_INVAL);
+    assert_spki_hash(explicit);
+    assert_spki_hash(K_RS256);
+    assert_spki_hash(K_EDDSA);
+    assert_int_equal(ERR_peek_error(), 0);
+    EVP_PKEY_free(compressed);
+    EVP_PKEY_free(explicit);
+}
+
 /* ---- rule 12: alg fits the key ------------------------------------------------------ */
 
 static void
@@ -1454,6 +1545,7 @@ main(void)
         cmocka_unit_test(test_jwk_ec_point),
         cmocka_unit_test(test_rsa_policy),
         cmocka_unit_test(test_key_policy_flags),
+        cmocka_unit_test(test_spki_direct),
         cmocka_unit_test(test_alg_key_mismatch),
         cmocka_unit_test(test_verify_refuses_unfit_key),
         cmocka_unit_test(test_tampered),
