@@ -409,7 +409,7 @@ base_cfg(struct va_config *cfg)
     cfg->workers = 1;
     cfg->http_port = web.port;
     cfg->tls_port = 5001;
-    cfg->timeout_ms = 5000;
+    cfg->timeout_ms = 15000; /* a bound, not a measurement: generous for a loaded CI machine */
     snprintf(cfg->dns_server, sizeof(cfg->dns_server), "127.0.0.1:%d", dns_port);
 }
 
