@@ -22,6 +22,8 @@
 
 #include <cmocka.h>
 
+#include "va_fixture.h"
+
 #include "cairn/va.h"
 #include "va/va_internal.h"
 
@@ -235,25 +237,6 @@ accept_main(void *arg)
     }
 }
 
-/* A socket bound to 127.0.0.1 on a free port (type SOCK_STREAM or SOCK_DGRAM). */
-static int
-bind_loopback(int type, int *port)
-{
-    struct sockaddr_in a = { .sin_family = AF_INET };
-    socklen_t al = sizeof(a);
-    int fd = socket(AF_INET, type, 0);
-
-    if (fd < 0)
-        return -1;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &al) != 0) {
-        close(fd);
-        return -1;
-    }
-    *port = ntohs(a.sin_port);
-    return fd;
-}
 
 /* [::1] on the IPv4 listener's port, best effort. */
 static void
@@ -277,7 +260,7 @@ web_start6(void)
 static int
 web_start(void)
 {
-    web.lfd = bind_loopback(SOCK_STREAM, &web.port);
+    web.lfd = fixture_bind_loopback(SOCK_STREAM, &web.port);
     if (web.lfd < 0 || listen(web.lfd, 64) != 0)
         return -1;
     if (pthread_create(&web.thread, NULL, accept_main, &web.lfd) != 0)
@@ -303,40 +286,6 @@ web_stop(void)
     }
 }
 
-static int
-dns_start(char *const argv[])
-{
-    int pfd[2];
-    char line[128];
-    size_t n = 0;
-    struct pollfd p;
-
-    if (pipe(pfd) != 0)
-        return -1;
-    dns_pid = fork();
-    if (dns_pid < 0)
-        return -1;
-    if (dns_pid == 0) {
-        dup2(pfd[1], STDOUT_FILENO);
-        close(pfd[0]);
-        close(pfd[1]);
-        execv("/usr/bin/python3", argv);
-        _exit(127);
-    }
-    close(pfd[1]);
-    p.fd = pfd[0];
-    p.events = POLLIN;
-    while (n + 1 < sizeof(line) && poll(&p, 1, 10000) == 1) {
-        ssize_t r = read(pfd[0], line + n, 1);
-
-        if (r <= 0 || line[n] == '\n')
-            break;
-        n++;
-    }
-    line[n] = '\0';
-    close(pfd[0]);
-    return sscanf(line, "mockdns listening on %d", &dns_port) == 1 ? 0 : -1;
-}
 
 static char digest_ok[64], digest_split_a[32], digest_split_b[64];
 
@@ -380,7 +329,7 @@ group_setup(void **state)
                                "--txt", a_txt_ok, "--txt", a_txt_wrong,
                                "--txt", a_multi1, "--txt", a_multi2,
                                "--txtparts", a_split, NULL };
-        if (dns_start(argv) != 0)
+        if ((dns_pid = fixture_dns_start(argv, &dns_port)) < 0)
             return -1;
     }
     return web_start();
@@ -392,8 +341,7 @@ group_teardown(void **state)
     (void)state;
     web_stop();
     if (dns_pid > 0) {
-        kill(dns_pid, SIGTERM);
-        waitpid(dns_pid, NULL, 0);
+        fixture_dns_stop(dns_pid);
         dns_pid = -1;
     }
     va_global_cleanup();
@@ -538,7 +486,7 @@ test_http01_refused(void **state)
     struct va_config cfg;
     struct st_va_job job;
     char want[64];
-    int port = 0, fd = bind_loopback(SOCK_STREAM, &port);
+    int port = 0, fd = fixture_bind_loopback(SOCK_STREAM, &port);
 
     (void)state;
     assert_true(fd >= 0);
@@ -597,7 +545,7 @@ test_dns_timeout(void **state)
     struct st_va_job job;
     struct problem p;
     int64_t ms;
-    int port = 0, fd = bind_loopback(SOCK_DGRAM, &port); /* never answers */
+    int port = 0, fd = fixture_bind_loopback(SOCK_DGRAM, &port); /* never answers */
 
     (void)state;
     assert_true(fd >= 0);
@@ -735,7 +683,7 @@ test_http01_ipv4_fallback(void **state)
     struct va_config cfg;
     struct st_va_job job;
     char want[64];
-    int port = 0, fd = bind_loopback(SOCK_STREAM, &port);
+    int port = 0, fd = fixture_bind_loopback(SOCK_STREAM, &port);
 
     (void)state;
     assert_true(fd >= 0);
@@ -893,7 +841,7 @@ test_unimplemented_types(void **state)
     struct va_config cfg;
     struct st_va_job job;
     char want[64];
-    int port = 0, fd = bind_loopback(SOCK_STREAM, &port);
+    int port = 0, fd = fixture_bind_loopback(SOCK_STREAM, &port);
 
     (void)state;
     assert_true(fd >= 0);
