@@ -223,6 +223,10 @@ post_verify(struct acme_ctx *c, const struct route *rt, const char *content_type
         rc = jws_verify(&ps->jws, ps->key, p);
     if (rc != CAIRN_OK)
         return rc;
+    /* A verified jwk (newAccount, above all) is the key the account's next kid request will
+     * load: cache it now so that request skips the import. Same thumbprint, same key. */
+    if (ps->jws.jwk != NULL)
+        key_cache_put(c->thumbprint, ps->key);
     if (c->has_acct && c->acct.status != ACCT_VALID)
         return problem_set_status(p, PROB_UNAUTHORIZED, 401, "account is %s",
                                   acct_status_name(c->acct.status));
