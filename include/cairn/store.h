@@ -121,6 +121,15 @@ void store_close(struct store *st);
 /* A trivial query for /health: CAIRN_OK when the database answers. */
 int store_ping(struct store *st) CAIRN_MUST_CHECK;
 
+/* A read snapshot for the calling thread, for the span of one request: until
+ * store_snapshot_end() or the thread's next write operation, every read operation of this
+ * thread joins one read transaction (one consistent view, one BEGIN/COMMIT instead of one per
+ * read). A write operation ends the snapshot first, so the thread always reads its own
+ * writes. Best effort: if the snapshot cannot start, reads run on their own as before.
+ * store_snapshot_end() is a no-op when no snapshot is open. */
+void store_snapshot_begin(struct store *st);
+void store_snapshot_end(struct store *st);
+
 void store_account_cleanup(struct st_account *a);
 void store_challenge_cleanup(struct st_challenge *c);
 void store_authz_cleanup(struct st_authz *a);

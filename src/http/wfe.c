@@ -363,9 +363,12 @@ dispatch(struct acme_ctx *c, const struct route *rt, struct MHD_Connection *conn
         return rt->fn(c, rep, p);
     ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     nonce_hdr = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Replay-Nonce") != NULL;
+    /* One read snapshot for the account lookup and the handler's reads (docs/store.md). */
+    store_snapshot_begin(c->app->st);
     rc = post_verify(c, rt, ct, nonce_hdr, r->body ? r->body : "", r->len, &ps, p);
     if (rc == CAIRN_OK)
         rc = rt->fn(c, rep, p);
+    store_snapshot_end(c->app->st);
     if (c->has_acct)
         snprintf(r->acct, sizeof(r->acct), "%s", c->acct.id);
     post_cleanup(c, &ps);

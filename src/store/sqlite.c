@@ -35,6 +35,7 @@ struct store_conn {
     struct stmt_slot *cache; /* owned; grows as statements are first used */
     size_t ncache;
     size_t capcache;
+    bool snapshot; /* a store_snapshot_begin() read transaction is open */
 };
 
 struct store {
@@ -472,6 +473,45 @@ tx_backoff(int attempt)
     nanosleep(&ts, NULL);
 }
 
+static void
+snapshot_close(struct store_conn *c)
+{
+    if (c == NULL || !c->snapshot)
+        return;
+    c->snapshot = false;
+    tx_rollback(c); /* reads only: ROLLBACK and COMMIT are the same, and never fail usefully */
+}
+
+void
+store_snapshot_begin(struct store *st)
+{
+    struct store_conn *c = NULL;
+
+    if (conn_get(st, &c) != CAIRN_OK)
+        return;
+    snapshot_close(c); /* a request that never ended its snapshot must not pin the WAL */
+    if (store_q_exec(c, "BEGIN", STORE_NOARGS, NULL) == CAIRN_OK)
+        c->snapshot = true;
+}
+
+void
+store_snapshot_end(struct store *st)
+{
+    snapshot_close(pthread_getspecific(st->key));
+}
+
+/* A read inside this thread's open snapshot: no BEGIN/COMMIT of its own. A busy or failed
+ * read closes the snapshot, so the caller's retry below starts a fresh transaction. */
+static int
+tx_in_snapshot(struct store_conn *c, store_tx_fn *fn, void *arg)
+{
+    int rc = fn(c, arg);
+
+    if (rc != CAIRN_OK && rc != CAIRN_ERR_NOTFOUND)
+        snapshot_close(c);
+    return rc;
+}
+
 static int
 tx_run(struct store *st, store_tx_fn *fn, void *arg, bool write)
 {
@@ -483,6 +523,15 @@ tx_run(struct store *st, store_tx_fn *fn, void *arg, bool write)
         rc = conn_get(st, &c);
         if (rc != CAIRN_OK)
             return rc;
+        if (c->snapshot) {
+            rc = tx_in_snapshot(c, fn, arg);
+            if (rc != CAIRN_ERR_BUSY) {
+                metrics_store_tx(write, metrics_now() - start);
+                return rc;
+            }
+        }
+    } else {
+        snapshot_close(pthread_getspecific(st->key)); /* read your own writes */
     }
     for (int attempt = 0;; attempt++) {
         if (write) {
