@@ -391,6 +391,81 @@ test_too_many_sans(void **state)
     expect_bad(ec_key, NULL, sans, EVP_sha256(), ids, CAIRN_MAX_CSR_SANS + 1, "more than");
 }
 
+/* The EC fast path (src/acme/csr.c) and the X509_REQ path must give the same verdict and the
+ * same detail for the same names: each case runs with the P-256 key (fast path) and the RSA
+ * key (X509_REQ path), and the two answers are compared. */
+static void
+test_paths_agree(void **state)
+{
+    static const struct ident one_ip[] = { { IDENT_IP, false, "192.0.2.1" } };
+    static const struct {
+        const char *cn, *sans;
+        const struct ident *ids;
+        size_t n;
+    } cases[] = {
+        { NULL, "DNS:a.example.com,DNS:b.example.com", order_ab, 2 },
+        { "a.example.com", "DNS:b.example.com", order_ab, 2 },
+        { "A.EXAMPLE.COM", "DNS:a.example.com,DNS:B.example.com", order_ab, 2 },
+        { NULL, "DNS:a.example.com", order_ab, 2 },
+        { NULL, "DNS:a.example.com,DNS:b.example.com,DNS:c.example.com", order_ab, 2 },
+        { "c.example.com", "DNS:a.example.com,DNS:b.example.com", order_ab, 2 },
+        { "a.example.com;b.example.com", "DNS:a.example.com,DNS:b.example.com", order_ab, 2 },
+        { NULL, NULL, order_ab, 2 },
+        { NULL, "DNS:a.example.com,DNS:b.example.com,email:x@example.com", order_ab, 2 },
+        { NULL, "IP:192.0.2.1", one_ip, 1 },
+        { "192.0.2.1", "IP:192.0.2.1", one_ip, 1 },
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct problem pe, pr;
+        uint8_t *de, *dr;
+        size_t le = make_csr(ec_key, cases[i].cn, cases[i].sans, EVP_sha256(), &de);
+        size_t lr = make_csr(rsa_key, cases[i].cn, cases[i].sans, EVP_sha256(), &dr);
+        int re = run(de, le, cases[i].ids, cases[i].n, &csr_pol, &pe);
+        int rr = run(dr, lr, cases[i].ids, cases[i].n, &csr_pol, &pr);
+
+        if (re != rr || strcmp(pe.detail, pr.detail) != 0 || pe.nsub != pr.nsub)
+            fail_msg("case %zu: EC %d \"%s\" vs RSA %d \"%s\"", i, re, pe.detail, rr, pr.detail);
+        problem_cleanup(&pe);
+        problem_cleanup(&pr);
+        free(de);
+        free(dr);
+    }
+}
+
+/* Fast-path corners: the key's point must be a point of the named curve, curves the fast path
+ * does not know go the X509_REQ way (and meet the key policy there), P-384 takes it. */
+static void
+test_ec_key_forms(void **state)
+{
+    static const struct ident one[] = { { IDENT_DNS, false, "a.example.com" } };
+    EVP_PKEY *p384 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+    EVP_PKEY *k1 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "secp256k1");
+    unsigned char pt[65];
+    size_t ptlen = 0;
+    uint8_t *der;
+    size_t len, off;
+
+    (void)state;
+    expect_ok(p384, NULL, "DNS:a.example.com", EVP_sha384(), one, 1, &csr_pol);
+    expect_bad(k1, NULL, "DNS:a.example.com", EVP_sha256(), one, 1, NULL);
+
+    /* Move the P-256 point off the curve: flip a bit of y inside the DER. */
+    assert_int_equal(EVP_PKEY_get_octet_string_param(ec_key, "encoded-pub-key", pt, sizeof(pt),
+                                                     &ptlen), 1);
+    assert_int_equal(ptlen, 65);
+    len = make_csr(ec_key, NULL, "DNS:a.example.com", EVP_sha256(), &der);
+    for (off = 0; off + ptlen <= len && memcmp(der + off, pt, ptlen) != 0; off++)
+        ;
+    assert_true(off + ptlen <= len);
+    der[off + 64] ^= 0x01;
+    expect_bad_der(der, len, one, 1, "public key does not parse");
+    free(der);
+    EVP_PKEY_free(k1);
+    EVP_PKEY_free(p384);
+}
+
 int
 main(void)
 {
@@ -406,6 +481,8 @@ main(void)
         cmocka_unit_test(test_framing),
         cmocka_unit_test(test_key_policy),
         cmocka_unit_test(test_too_many_sans),
+        cmocka_unit_test(test_paths_agree),
+        cmocka_unit_test(test_ec_key_forms),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
