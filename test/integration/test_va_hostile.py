@@ -92,6 +92,9 @@ class TestHostileHttp01(V.VaTestCase):
 
     @L.cairn_only("VmRSS of the daemon process")
     def test_memory_stays_flat_under_hostile_targets(self):
+        if self.daemon.has_asan():
+            # The release run measures it; here ASan's quarantine holds freed memory.
+            self.skipTest("VmRSS is not a growth measure under ASan (quarantine)")
         # Warm up: the first validations allocate lasting things (TLS and curl state, SQLite
         # page cache, worker stacks touched) that are not growth.
         self._parallel(0)

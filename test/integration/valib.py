@@ -50,6 +50,13 @@ def vm_rss_kb(pid):
     raise RuntimeError("no VmRSS for pid %d" % pid)
 
 
+def has_asan(pid):
+    """True when the process runs with AddressSanitizer's runtime mapped. Its quarantine keeps
+    freed memory resident (up to 256 MiB by default), so VmRSS growth says nothing there."""
+    with open("/proc/%d/maps" % pid) as f:
+        return any("libasan" in line for line in f)
+
+
 def _http_post_json(port, path, body):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     try:
@@ -81,6 +88,9 @@ class VaDaemon(L.Daemon):
 
     def rss_kb(self):
         return vm_rss_kb(self.proc.pid)
+
+    def has_asan(self):
+        return has_asan(self.proc.pid)
 
 
 class ChallTestSrv(L.MockDNS):
