@@ -23,6 +23,7 @@
 #include "cairn/cli.h"
 #include "cairn/config.h"
 #include "cairn/eab.h"
+#include "cairn/jsonutil.h"
 #include "cairn/crl.h"
 #include "cairn/log.h"
 #include "cairn/nonce.h"
@@ -571,6 +572,7 @@ main(int argc, char **argv)
     log_set_level((enum log_level)d.cfg.log_level);
     log_set_format((enum log_format)d.cfg.log_format);
     ratelimit_configure(&d.cfg);
+    json_limits_set((size_t)d.cfg.max_json_depth, (size_t)d.cfg.max_json_string);
     d.app.cfg = &d.cfg;
     d.argc = argc;
     d.argv = argv;

@@ -120,6 +120,16 @@ struct config {
     char domain_allowlist[CAIRN_CONF_DOMAINS][CAIRN_CONF_DOMAIN]; /* cairn.domainAllowlist */
     int n_domain_allowlist;
     bool allow_insecure_ports;             /* cairn.allowInsecureValidationPorts */
+    /* More PROTOCOL.md §6 limits under "cairn": {"limits": {...}}; the CAIRN_MAX_* constants
+     * of cairn/limits.h are the defaults and the upper bounds. */
+    int max_json_depth;                    /* maxJsonDepth: nesting of any JSON parsed */
+    int max_json_string;                   /* maxJsonString: longest string in a payload */
+    int max_idents;                        /* maxIdentifiersPerOrder */
+    int max_contacts;                      /* maxContacts: per account */
+    int max_request_target;                /* maxRequestTarget: bytes (414) */
+    int max_header_field;                  /* maxHeaderField: one field's bytes (431) */
+    int max_header_total;                  /* maxHeaderTotal: all fields' bytes (431) */
+    int max_header_fields;                 /* maxHeaderFields: number of fields (431) */
 };
 
 /* Wipes the x-ca key passwords once the CA is loaded. */

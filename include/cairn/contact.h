@@ -16,5 +16,9 @@
  * array as compact JSON text (heap, caller frees). */
 int contact_check(const json_t *contact, bool ca_mode, char **out, struct problem *p)
     CAIRN_MUST_CHECK;
+/* contact_check() with at most max contacts (limits.maxContacts; capped at
+ * CAIRN_MAX_CONTACTS). */
+int contact_check_max(const json_t *contact, bool ca_mode, size_t max, char **out,
+                      struct problem *p) CAIRN_MUST_CHECK;
 
 #endif

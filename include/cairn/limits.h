@@ -25,5 +25,14 @@
 #define CAIRN_MAX_CERTID_LEN 200          /* ARI certID characters (RFC 9773) */
 #define CAIRN_MAX_EAB_KID_LEN 128         /* EAB key id characters */
 #define CAIRN_MAX_EAB_KEY 256             /* EAB MAC key bytes */
+/* Request head (H01). These are the defaults and the upper bounds of the limits.* settings:
+ * 8 KiB + 16 KiB stay well inside libmicrohttpd's 64 KiB per-connection pool. */
+#define CAIRN_MAX_REQUEST_TARGET 8192     /* request target bytes (414) */
+#define CAIRN_MAX_HEADER_FIELD 8192       /* one header field, name + value (431) */
+#define CAIRN_MAX_HEADER_TOTAL 16384      /* all header fields (431) */
+#define CAIRN_MAX_HEADER_FIELDS 100       /* header fields (431) */
+/* Longest string in a JWS payload, as written in the JSON text: room for a base64url CSR or
+ * certificate at their 32 KiB DER caps (43,691 characters). */
+#define CAIRN_MAX_JSON_STRING (44 * 1024)
 
 #endif

@@ -60,15 +60,24 @@ check_one(const char *s, bool ca_mode, struct problem *p)
 int
 contact_check(const json_t *contact, bool ca_mode, char **out, struct problem *p)
 {
+    return contact_check_max(contact, ca_mode, CAIRN_MAX_CONTACTS, out, p);
+}
+
+int
+contact_check_max(const json_t *contact, bool ca_mode, size_t max, char **out,
+                  struct problem *p)
+{
     size_t i;
     const json_t *v;
     int rc;
 
     *out = NULL;
+    if (max > CAIRN_MAX_CONTACTS)
+        max = CAIRN_MAX_CONTACTS;
     if (!json_is_array(contact))
         return problem_set(p, PROB_MALFORMED, "payload: contact must be an array of strings");
-    if (json_array_size(contact) > CAIRN_MAX_CONTACTS)
-        return problem_set(p, PROB_MALFORMED, "at most %d contacts", CAIRN_MAX_CONTACTS);
+    if (json_array_size(contact) > max)
+        return problem_set(p, PROB_MALFORMED, "at most %zu contacts", max);
     json_array_foreach(contact, i, v) {
         if (!json_is_string(v))
             return problem_set(p, PROB_MALFORMED, "payload: contact[%zu] must be a string", i);

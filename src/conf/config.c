@@ -48,6 +48,14 @@ config_defaults(struct config *cfg, bool ca_mode)
     cfg->max_per_ip = 64;
     cfg->idle_timeout = 30;
     cfg->body_timeout = 30;
+    cfg->max_json_depth = CAIRN_MAX_JSON_DEPTH;
+    cfg->max_json_string = CAIRN_MAX_JSON_STRING;
+    cfg->max_idents = CAIRN_MAX_IDENTS;
+    cfg->max_contacts = CAIRN_MAX_CONTACTS;
+    cfg->max_request_target = CAIRN_MAX_REQUEST_TARGET;
+    cfg->max_header_field = CAIRN_MAX_HEADER_FIELD;
+    cfg->max_header_total = CAIRN_MAX_HEADER_TOTAL;
+    cfg->max_header_fields = CAIRN_MAX_HEADER_FIELDS;
     cfg->shutdown_timeout = 10;
     if (ca_mode) {
         /* lab-friendly defaults; test mode has none (clients hammer Pebble in CI) */
@@ -494,8 +502,10 @@ ck_caa_recheck_age(struct config *cfg, const json_t *v, char *err, size_t errsz)
     return rc;
 }
 
-/* "limits": {"maxBody", "connections", "perIPConnections", "idleTimeout", "bodyTimeout"}:
- * strict like every cairn key, each an integer within a sane range. */
+/* "limits": {"maxBody", "connections", "perIPConnections", "idleTimeout", "bodyTimeout", ...}:
+ * strict like every cairn key, each an integer within a sane range. The input limits may only
+ * be lowered below their cairn/limits.h bounds (fixed-size arrays and libmicrohttpd's pool
+ * are sized for those); the minimums keep ordinary ACME requests possible. */
 static int
 ck_limits(struct config *cfg, const json_t *v, char *err, size_t errsz)
 {
@@ -509,6 +519,19 @@ ck_limits(struct config *cfg, const json_t *v, char *err, size_t errsz)
         { "perIPConnections", offsetof(struct config, max_per_ip), 0, 65536 },
         { "idleTimeout", offsetof(struct config, idle_timeout), 1, 3600 },
         { "bodyTimeout", offsetof(struct config, body_timeout), 1, 3600 },
+        /* a newOrder payload is 3 deep: {"identifiers": [{...}]} */
+        { "maxJsonDepth", offsetof(struct config, max_json_depth), 3, CAIRN_MAX_JSON_DEPTH },
+        { "maxJsonString", offsetof(struct config, max_json_string), 4096, 1024 * 1024 },
+        { "maxIdentifiersPerOrder", offsetof(struct config, max_idents), 1, CAIRN_MAX_IDENTS },
+        { "maxContacts", offsetof(struct config, max_contacts), 1, CAIRN_MAX_CONTACTS },
+        { "maxRequestTarget", offsetof(struct config, max_request_target), 256,
+          CAIRN_MAX_REQUEST_TARGET },
+        { "maxHeaderField", offsetof(struct config, max_header_field), 256,
+          CAIRN_MAX_HEADER_FIELD },
+        { "maxHeaderTotal", offsetof(struct config, max_header_total), 1024,
+          CAIRN_MAX_HEADER_TOTAL },
+        { "maxHeaderFields", offsetof(struct config, max_header_fields), 8,
+          CAIRN_MAX_HEADER_FIELDS },
     };
     const char *k;
     const json_t *val;

@@ -35,8 +35,9 @@ update(struct acme_ctx *c, struct problem *p)
         return rc;
     if (status != NULL && strcmp(status, "deactivated") != 0 && strcmp(status, "valid") != 0)
         return problem_set(p, PROB_MALFORMED, "status may only be set to \"deactivated\"");
-    if (contact != NULL && (rc = contact_check(contact, c->app->cfg->ca_mode, &contact_json,
-                                               p)) != CAIRN_OK)
+    if (contact != NULL &&
+        (rc = contact_check_max(contact, c->app->cfg->ca_mode, (size_t)c->app->cfg->max_contacts,
+                                &contact_json, p)) != CAIRN_OK)
         return rc;
     if (contact_json != NULL || tos)
         rc = store_account_update(c->app->st, c->acct.id, contact_json, tos);

@@ -17,8 +17,8 @@ check_inner_payload(struct acme_ctx *c, const struct jws *inner, struct problem 
     const char *acct;
     int rc;
 
-    rc = json_load_object((const char *)inner->payload, inner->payload_len, "inner payload",
-                          &pl, p);
+    rc = json_load_payload((const char *)inner->payload, inner->payload_len, "inner payload",
+                           &pl, p);
     if (rc != CAIRN_OK)
         return rc;
     acct = json_string_value(json_object_get(pl, "account"));

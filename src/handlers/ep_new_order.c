@@ -27,17 +27,20 @@ struct new_order {
     const struct config_profile *prof;  /* the profile used */
 };
 
+/* max: limits.maxIdentifiersPerOrder, at most CAIRN_MAX_IDENTS (the size of no's arrays). */
 static int
-parse_identifiers(const json_t *arr, struct new_order *no, struct problem *p)
+parse_identifiers(const json_t *arr, size_t max, struct new_order *no, struct problem *p)
 {
     size_t i;
     const json_t *v;
 
+    if (max > CAIRN_MAX_IDENTS)
+        max = CAIRN_MAX_IDENTS;
     if (!json_is_array(arr))
         return problem_set(p, PROB_MALFORMED, "payload: identifiers must be an array");
-    if (json_array_size(arr) == 0 || json_array_size(arr) > CAIRN_MAX_IDENTS)
-        return problem_set(p, PROB_MALFORMED, "payload: identifiers must hold 1 to %d entries",
-                           CAIRN_MAX_IDENTS);
+    if (json_array_size(arr) == 0 || json_array_size(arr) > max)
+        return problem_set(p, PROB_MALFORMED, "payload: identifiers must hold 1 to %zu entries",
+                           max);
     json_array_foreach(arr, i, v) {
         const json_t *t = json_object_get(v, "type"), *val = json_object_get(v, "value");
         if (!json_is_object(v) || !json_is_string(t) || !json_is_string(val))
@@ -85,7 +88,8 @@ check_dates(const struct acme_ctx *c, const struct new_order *no, struct problem
 static int
 parse(const struct acme_ctx *c, struct new_order *no, struct problem *p)
 {
-    int rc = parse_identifiers(json_object_get(c->payload, "identifiers"), no, p);
+    int rc = parse_identifiers(json_object_get(c->payload, "identifiers"),
+                               (size_t)c->app->cfg->max_idents, no, p);
 
     if (rc == CAIRN_OK)
         rc = parse_date(c->payload, "notBefore", &no->not_before, p);

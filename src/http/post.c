@@ -178,8 +178,8 @@ check_url_payload(struct acme_ctx *c, const struct route *rt, struct post_state 
     }
     if (rt->payload == PAYLOAD_EMPTY)
         return problem_set(p, PROB_MALFORMED, "POST-as-GET requires an empty payload");
-    rc = json_load_object((const char *)ps->jws.payload, ps->jws.payload_len, "payload",
-                          &ps->payload, p);
+    rc = json_load_payload((const char *)ps->jws.payload, ps->jws.payload_len, "payload",
+                           &ps->payload, p);
     if (rc != CAIRN_OK)
         return rc;
     if (c->app->cfg->strict) {

@@ -127,6 +127,12 @@ send_result(struct app *app, struct MHD_Connection *conn, const char *req_id, in
         MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, p->location);
     if (allow != NULL)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+    /* PROTOCOL.md §6 H01: after an oversized request head the connection is closed, so the
+     * client cannot keep a pool full of its headers for further requests. libmicrohttpd
+     * already closes a connection answered at its headers (where these are sent); the header
+     * tells the client and keeps the promise wherever the answer is queued. */
+    if (rc != CAIRN_OK && (status == 414 || status == 431))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     ok = MHD_queue_response(conn, (unsigned)status, resp);
     MHD_destroy_response(resp);
     return ok == MHD_YES ? CAIRN_OK : CAIRN_ERR_IO;

@@ -201,13 +201,9 @@ check_framing(const struct config *cfg, struct MHD_Connection *conn, struct prob
 }
 
 /* PROTOCOL.md §6 (H01): request target 8 KiB (414); header fields 8 KiB each, 16 KiB in all,
- * 100 of them (431). libmicrohttpd's 64 KiB connection pool bounds memory before this runs;
- * these are the protocol's tighter limits. */
-#define HEAD_MAX_TARGET 8192
-#define HEAD_MAX_FIELD 8192
-#define HEAD_MAX_TOTAL 16384
-#define HEAD_MAX_FIELDS 100
-
+ * 100 of them (431); limits.maxRequestTarget and limits.maxHeader* lower them. libmicrohttpd's
+ * 64 KiB connection pool bounds memory before this runs; these are the protocol's tighter
+ * limits. */
 struct head_size {
     size_t fields, total, largest;
 };
@@ -227,18 +223,21 @@ measure_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *
 }
 
 static int
-check_head(struct MHD_Connection *conn, const char *url, struct problem *p)
+check_head(const struct config *cfg, struct MHD_Connection *conn, const char *url,
+           struct problem *p)
 {
     struct head_size h = { 0 };
 
-    if (strlen(url) > HEAD_MAX_TARGET)
+    if (strlen(url) > (size_t)cfg->max_request_target)
         return problem_set_status(p, PROB_MALFORMED, 414, "request target over %d bytes",
-                                  HEAD_MAX_TARGET);
+                                  cfg->max_request_target);
     MHD_get_connection_values(conn, MHD_HEADER_KIND, measure_header, &h);
-    if (h.fields > HEAD_MAX_FIELDS || h.largest > HEAD_MAX_FIELD || h.total > HEAD_MAX_TOTAL)
+    if (h.fields > (size_t)cfg->max_header_fields || h.largest > (size_t)cfg->max_header_field ||
+        h.total > (size_t)cfg->max_header_total)
         return problem_set_status(p, PROB_MALFORMED, 431,
                                   "header fields over the limits (%d fields, %d bytes each, "
-                                  "%d in all)", HEAD_MAX_FIELDS, HEAD_MAX_FIELD, HEAD_MAX_TOTAL);
+                                  "%d in all)", cfg->max_header_fields, cfg->max_header_field,
+                                  cfg->max_header_total);
     return CAIRN_OK;
 }
 
@@ -513,7 +512,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
         *con_cls = r;
         r->start_ms = mono_ms();
         problem_init(&p);
-        if (check_head(conn, url, &p) != CAIRN_OK ||
+        if (check_head(w->app->cfg, conn, url, &p) != CAIRN_OK ||
             check_framing(w->app->cfg, conn, &p) != CAIRN_OK) {
             r->framing_error = true;
             r->status = problem_status(&p);

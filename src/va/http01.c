@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 
@@ -95,6 +96,21 @@ http_target_host(struct http_target *t, const char *host)
     return 0;
 }
 
+/* PROTOCOL.md §8 V03: a host ending ".well-known" (an optional root dot aside) comes from a
+ * redirect rule missing its '/': "Redirect / http://example.com" turns a challenge URL into
+ * http://example.com.well-known/acme-challenge/TOKEN. Refused with a hint rather than fetched
+ * from whoever owns that name. */
+static bool
+http_host_is_well_known(const char *host)
+{
+    static const char suffix[] = ".well-known";
+    size_t hl = strlen(host), sl = sizeof(suffix) - 1;
+
+    if (hl > 0 && host[hl - 1] == '.')
+        hl--;
+    return hl >= sl && strncasecmp(host + hl - sl, suffix, sl) == 0;
+}
+
 /* Splits and checks one hop's URL (the first one or a Location). url is borrowed by t. */
 static int
 http_target_parse(const struct va_config *cfg, char *url, struct http_target *t,
@@ -125,6 +141,11 @@ http_target_parse(const struct va_config *cfg, char *url, struct http_target *t,
     }
     if (http_target_host(t, host) != 0) {
         problem_set(p, PROB_CONNECTION, "Redirect to an invalid host");
+        goto out;
+    }
+    if (!t->host_is_ip && http_host_is_well_known(t->host)) {
+        problem_set(p, PROB_CONNECTION, "Redirect to host \"%.200s\" ending in \".well-known\": "
+                    "check the web server's redirect for a missing '/'", t->host);
         goto out;
     }
     t->url = url;

@@ -689,6 +689,52 @@ def raw_exchange(host, port, request_bytes, ctx=None, timeout=10.0):
     return b"".join(chunks)
 
 
+def raw_answer_then_close(host, port, request_bytes, ctx=None, timeout=5.0):
+    """Send one request on a fresh (TLS if ctx) connection without `Connection: close`, read
+    its answer (head + Content-Length body), then watch the connection.
+
+    Returns (answer bytes, closed, second) where closed is True when the server closed the
+    connection after the answer (EOF or reset within timeout; a timeout means it was kept
+    open) and second is whatever a second request on the same socket got back (b"" = none).
+    For PROTOCOL.md §6 H01: 414 and 431 close the connection."""
+    sock = socket.create_connection((host, port), timeout)
+    if ctx is not None:
+        sock = ctx.wrap_socket(sock, server_hostname=host)
+    data, closed, second = b"", False, b""
+    try:
+        try:
+            sock.sendall(request_bytes)
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+            pass  # the server may answer and close before taking everything
+        while True:
+            head, sep, body = data.partition(b"\r\n\r\n")
+            m = re.search(rb"(?im)^content-length:\s*(\d+)", head) if sep else None
+            if sep and len(body) >= (int(m.group(1)) if m else 0):
+                break
+            try:
+                chunk = sock.recv(65536)
+            except (socket.timeout, ssl.SSLError, ConnectionResetError):
+                chunk = b""
+            if not chunk:
+                return data, True, b""  # closed (or stuck) before a whole answer
+            data += chunk
+        try:
+            extra = sock.recv(65536)
+            closed = extra == b""
+        except socket.timeout:
+            closed = False
+        except (ssl.SSLError, ConnectionResetError, OSError):
+            closed = True
+        try:
+            sock.sendall(b"GET /dir HTTP/1.1\r\nHost: %s:%d\r\n\r\n" % (host.encode(), port))
+            second = sock.recv(65536)
+        except (socket.timeout, ssl.SSLError, OSError):
+            second = b""
+    finally:
+        sock.close()
+    return data, closed, second
+
+
 def parse_raw_response(data):
     """A Response from raw HTTP/1.1 bytes (status line, headers, body up to Content-Length)."""
     import email.parser
@@ -933,6 +979,7 @@ class DaemonTestCase(unittest.TestCase):
     """One mock DNS + one daemon per test class; subclasses set DAEMON_ENV."""
 
     DAEMON_ENV = {}
+    DAEMON_CONFIG = {}  # extra members of the config file's "pebble" section
     RESPONDER = False
 
     @classmethod
@@ -947,7 +994,8 @@ class DaemonTestCase(unittest.TestCase):
         try:
             cls.dns = MockDNS(cls.workdir).start()
             cls.daemon = Daemon(cls.dns.port, cls.DAEMON_ENV,
-                                workdir=os.path.join(cls.workdir, "d"))
+                                workdir=os.path.join(cls.workdir, "d"),
+                                config_extra=cls.DAEMON_CONFIG)
             os.makedirs(cls.daemon.workdir, exist_ok=True)
             if cls.RESPONDER:
                 cls.responder = Http01Responder(cls.daemon.http_port).start()

@@ -28,11 +28,12 @@ CASES = []
 _COUNTER = [0]
 
 
-def case(cid, status, ptype, pebble=None, index=True):
-    """Register fn(self) -> Response or [Response] as bad-input case cid."""
+def case(cid, status, ptype, pebble=None, index=True, daemon=None):
+    """Register fn(self) -> Response or [Response] as bad-input case cid. daemon "eab": the
+    case runs against the daemon that requires external account binding (TestBadInputEab)."""
     def deco(fn):
         CASES.append({"id": cid, "name": fn.__name__, "status": status, "type": ptype,
-                      "pebble": pebble, "index": index, "fn": fn})
+                      "pebble": pebble, "index": index, "fn": fn, "daemon": daemon})
         return fn
     return deco
 
@@ -49,9 +50,14 @@ class BadInputBase(L.DaemonTestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.a = L.AcmeClient(cls.daemon)
-        cls.a.register()
+        cls.a.register(**cls.register_kw(cls.a))
         cls.b = L.AcmeClient(cls.daemon)
-        cls.b.register()
+        cls.b.register(**cls.register_kw(cls.b))
+
+    @classmethod
+    def register_kw(cls, client):
+        """Extra new_account() arguments for the fixture accounts."""
+        return {}
 
     # -- fixtures ---------------------------------------------------------------------------
     def fresh(self, alg="ES256"):
@@ -1544,6 +1550,60 @@ def paths_odd(self):
 # HTTP framing: H03 (plain answers, exempt from the problem checks)
 
 
+# =============================================================================================
+# EAB: E01 E04, against a daemon that requires external account binding (TestBadInputEab)
+
+EAB_KID = "bi-eab-kid"
+EAB_KEY = bytes(range(32))
+
+
+def eab_binding(c, kid=EAB_KID, key=EAB_KEY):
+    """An HS256 externalAccountBinding of c's key for newAccount (RFC 8555 §7.3.4)."""
+    prot = L.b64u(json.dumps({"alg": "HS256", "kid": kid, "url": c.url("newAccount")}))
+    payload = L.b64u(json.dumps(c.key.jwk()))
+    mac = hmac.new(key, (prot + "." + payload).encode(), hashlib.sha256).digest()
+    return {"protected": prot, "payload": payload, "signature": L.b64u(mac)}
+
+
+def eab_account(c, **kw):
+    return c.new_account(payload={"termsOfServiceAgreed": True,
+                                  "externalAccountBinding": eab_binding(c, **kw)})
+
+
+@case("E01", 403, "externalAccountRequired", daemon="eab")
+def eab_required_no_binding(self):
+    c = L.AcmeClient(self.daemon)
+    out = [c.new_account(),
+           c.new_account(payload={"termsOfServiceAgreed": True,
+                                  "contact": ["mailto:e01@example.org"]})]
+    gone = c.new_account(only_existing=True)
+    self.assertEqual(gone.status, 400, "no account was created: %r" % gone)
+    return out
+
+
+@case("E04", 403, "unauthorized", daemon="eab")
+def eab_bad_binding(self):
+    c = L.AcmeClient(self.daemon)
+    out = [eab_account(c, kid="bi-eab-unknown"),                      # unknown kid
+           eab_account(c, key=bytes(range(1, 33))),                   # wrong key
+           eab_account(c, key=EAB_KEY[:-1])]                          # truncated key
+    self.assertEqual(c.new_account(only_existing=True).status, 400, "no account created")
+    self.assertEqual(eab_account(c).status, 201, "the right binding still works")
+    return out
+
+
+class TestBadInputEab(BadInputBase):
+    """The cases marked daemon="eab": externalAccountBindingRequired with one MAC key."""
+
+    DAEMON_CONFIG = {"externalAccountBindingRequired": True,
+                     "externalAccountMACKeys": {EAB_KID: L.b64u(EAB_KEY)}}
+
+    @classmethod
+    def register_kw(cls, client):
+        return {"payload": {"termsOfServiceAgreed": True,
+                            "externalAccountBinding": eab_binding(client)}}
+
+
 class TestFraming(BadInputBase):
     def _raw(self, head, body=b""):
         c = self.a
@@ -1571,20 +1631,26 @@ class TestFraming(BadInputBase):
     @L.cairn_only("Go's net/http has other header limits")
     def test_H01_target_and_header_limits(self):
         """H01: 9 kB and 64 kB request targets -> 414; one 40 kB or 10 kB header, 20 headers of
-        1 kB (16 KiB in all), 1,000 small headers -> 431; an 8 kB header still passes."""
-        def status(head, target="/dir"):
-            req = ("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%sConnection: close\r\n\r\n"
+        1 kB (16 KiB in all), 1,000 small headers -> 431; each answer closes the connection (a
+        second request on it gets nothing). An 8 kB header still passes, on a connection that
+        stays open."""
+        def exchange(head, target="/dir"):
+            req = ("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s\r\n"
                    % (target, self.daemon.port, head)).encode()
-            return L.raw_status(L.raw_exchange("127.0.0.1", self.daemon.port, req, self.a.ctx,
-                                               5.0))
-        self.assertEqual(status("", "/" + "a" * 9000), 414)
-        self.assertEqual(status("", "/" + "a" * 65536), 414)
+            data, closed, second = L.raw_answer_then_close("127.0.0.1", self.daemon.port, req,
+                                                            self.a.ctx, 5.0)
+            return L.raw_status(data), closed, second
+        for target in ("/" + "a" * 9000, "/" + "a" * 65536):
+            with self.subTest(target=len(target)):
+                self.assertEqual(exchange("", target), (414, True, b""))
         for head in ("X-A: %s\r\n" % ("a" * 40000), "X-A: %s\r\n" % ("a" * 10000),
                      "".join("X-%d: %s\r\n" % (i, "a" * 1000) for i in range(20)),
                      "".join("X-%d: a\r\n" % i for i in range(1000))):
             with self.subTest(head=head[:20]):
-                self.assertEqual(status(head), 431)
-        self.assertEqual(status("X-A: %s\r\n" % ("a" * 8000)), 200)
+                self.assertEqual(exchange(head), (431, True, b""))
+        status, closed, second = exchange("X-A: %s\r\n" % ("a" * 8000))
+        self.assertEqual((status, closed), (200, False))
+        self.assertEqual(L.raw_status(second), 200, second[:100])
 
     @L.cairn_only("Pebble has no body cap")
     def test_J02_body_over_cap(self):
@@ -1638,6 +1704,45 @@ class TestPositive(BadInputBase):
         self.assertEqual(resp.json()["status"], "valid")
         if not L.PEBBLE:
             self.assertIn(order["authorizations"][0], resp.links("up"))
+
+    def test_C02_certificate_download(self):
+        """C02: the owner's POST-as-GET of its certificate: 200 PEM chain, CERTIFICATE blocks
+        only, leaf first, and the chain verifies to the root."""
+        res = self.issued(names=[uniq("c02-")])
+        resp = self.a.post_as_get(res["cert_url"])
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(resp.content_type, "application/pem-certificate-chain", resp)
+        text = resp.body.decode()
+        blocks = L.split_pem_chain(text)
+        self.assertGreaterEqual(len(blocks), 2, text)
+        self.assertEqual(len(re.findall(r"-----BEGIN [A-Z ]+-----", text)), len(blocks),
+                         "CERTIFICATE blocks only")
+        leaf = L.x509.load_pem_x509_certificate(blocks[0].encode())
+        self.assertFalse(leaf.extensions.get_extension_for_class(
+            L.x509.BasicConstraints).value.ca, "leaf first")
+        ok, out = L.openssl_verify(self.daemon.root_pem(), text, self.workdir)
+        self.assertTrue(ok, out)
+
+    def test_X03_revoke_by_certificate_key(self):
+        """X03: revokeCert signed (jwk) by the certificate's key: 200, reason 1 (cairn), and
+        the key is blocked: a later CSR with it is badCSR, a later account badPublicKey."""
+        name = uniq("x03-")
+        res = self.issued(names=[name])
+        cert_key = L.Key(private=res["cert_key"].private)
+        resp = L.AcmeClient(self.daemon).revoke(res["pem"], key=cert_key, use_jwk=True)
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(self.a.revoke(res["pem"]).problem_type, L.ERR + "alreadyRevoked")
+        if L.PEBBLE:
+            return  # Pebble neither records reason 1 for jwk revocation nor blocks the key
+        serial = L.x509.load_pem_x509_certificate(
+            L.split_pem_chain(res["pem"])[0].encode()).serial_number
+        status = self.daemon.mgmt_get("/cert-status-by-serial/%x" % serial)
+        self.assertEqual(status.json().get("Reason"), 1, status)
+        _url, order = self.ready_order(names=[name])
+        bad = self.a.finalize(order, L.make_csr([name], cert_key)[0])
+        self.assertEqual((bad.status, bad.problem_type), (400, L.ERR + "badCSR"), bad)
+        acct = L.AcmeClient(self.daemon, key=cert_key).new_account()
+        self.assertEqual((acct.status, acct.problem_type), (400, L.ERR + "badPublicKey"), acct)
 
     def test_P03_directory_and_nonce(self):
         a = self.a
@@ -1749,7 +1854,35 @@ class TestBadInput(BadInputBase):
 
 for _spec in CASES:
     _slug = re.sub(r"\W", "_", _spec["id"])
-    setattr(TestBadInput, "test_%s_%s" % (_slug, _spec["name"]), make_test(_spec))
+    setattr(TestBadInputEab if _spec["daemon"] == "eab" else TestBadInput,
+            "test_%s_%s" % (_slug, _spec["name"]), make_test(_spec))
+
+
+
+# PROTOCOL.md §8's public case IDs, copied from its table (51). Every one must be findable in
+# the hostile-input suites: an @case of that ID, a test method named test_<ID>_... in this
+# module, or a test_<id>_... method in test_badinput_ca.py (the CA-mode V rows).
+PUBLIC_CASES = """
+J01 J03 J05 J09 J12 N01 N03 N06 U02 K01 K04 K05 K08 A01 A04 A06 A12 E01 E04 R03 R05 R06
+O02 O04 O06 O10 O14 O16 Z01 Z03 Z06 V01 V03 V05 V08 V12 V16 F01 F06 F07 F12 C02 X01 X03
+X07 X09 P01 P03 P05 H01 H03
+""".split()
+# Public cases asserted inside another case, with where.
+COVERED_INSIDE = {"F12": "F06"}
+
+
+class TestPublicCaseCoverage(unittest.TestCase):
+    def test_every_public_case_is_in_a_suite(self):
+        self.assertEqual(len(PUBLIC_CASES), 51)
+        found = {spec["id"] for spec in CASES}
+        for cls in (TestFraming, TestPositive):
+            found |= {m.split("_")[1] for m in dir(cls) if re.match(r"test_[A-Z]\d\d_", m)}
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                               "test_badinput_ca.py")) as f:
+            found |= {m.upper() for m in re.findall(r"def test_([a-z]\d\d)_", f.read())}
+        found |= {cid for cid, host in COVERED_INSIDE.items() if host in found}
+        missing = [cid for cid in PUBLIC_CASES if cid not in found]
+        self.assertEqual(missing, [], "PROTOCOL.md §8 cases without a test")
 
 
 if __name__ == "__main__":

@@ -8,11 +8,14 @@ allowed.
 Each table row is one test; each sub-case of the row is a subTest. The sub-cases of a row run in
 parallel (one account each) to keep the module short; vaTimeoutMs is small.
 
-Left out: V03 "host ending .well-known (no slash)" (cairn has no such check yet: such a
-redirect resolves and is fetched like any other), V03 "https with only TLS 1.0/1.1" (Debian's OpenSSL 3 refuses to offer those versions
-at its default security level, so no loopback target can be built without weakening the system
-configuration) and "CAA timeout" (a dropped CAA query only ends at the VA bound; SERVFAIL covers
-the fail-closed rule).
+V03 "https with only TLS 1.0/1.1" runs against an https target on the http-01 port (the
+responder speaks TLS when a connection opens with a handshake), restricted to TLS 1.0-1.1 at
+OpenSSL security level 0, with a control restricted to TLS 1.2. It has its own daemon whose
+OPENSSL_CONF allows TLS 1.0, so only the VA's own TLS 1.2 minimum refuses the target. The test
+first proves such a handshake works on this machine and is skipped with the reason otherwise.
+
+Left out: "CAA timeout" (a dropped CAA query only ends at the VA bound; SERVFAIL covers the
+fail-closed rule).
 """
 
 import argparse
@@ -22,11 +25,13 @@ import hashlib
 import os
 import select
 import shutil
+import socket
 import ssl
 import sys
 import tempfile
 import threading
 import unittest
+import warnings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -129,10 +134,30 @@ class CaseResponder(V.HostileResponder):
       longpath   302 to a path longer than 2,000 bytes on the same target
       ipA-B-C-D  302 to http://A.B.C.D:port/<same path>
       privname   302 to privname-target.cairn-lab.org (resolving to 10.0.0.1)
+      wk         302 to NAME.well-known (the missing-slash host; serves the right answer)
+      wkmid      302 to well-known.NAME (".well-known" not at the end; the right answer)
       hopsN      N distinct redirects, then the right answer
-    Everything else goes to HostileResponder (tokens, loop, chain...)."""
+      https...   302 to https://NAME:<this port>/ok/TOKEN (see tls_ctx)
+    Everything else goes to HostileResponder (tokens, loop, chain...).
+
+    tls_ctx: when set, a connection that opens with a TLS handshake is served over TLS with
+    that server context (the https redirect targets of V03)."""
+
+    tls_ctx = None
 
     def _serve(self, rfile, sock):
+        ctx = self.tls_ctx
+        if ctx is not None and sock.recv(1, socket.MSG_PEEK) == b"\x16":
+            tls = ctx.wrap_socket(sock, server_side=True)  # SSLError (an OSError) if refused
+            try:
+                with tls.makefile("rb") as trf:
+                    self._serve_http(trf, tls)
+            finally:
+                tls.close()
+            return
+        self._serve_http(rfile, sock)
+
+    def _serve_http(self, rfile, sock):
         head = self._read_head(rfile)
         if not head:
             return
@@ -168,6 +193,12 @@ class CaseResponder(V.HostileResponder):
         elif kind.startswith("ip") and path.startswith(CHALL):
             self._redirect(sock, "http://%s:%d/ok/%s" % (kind[2:].replace("-", "."), self.port,
                                                         token))
+        elif kind.startswith("https") and path.startswith(CHALL):
+            self._redirect(sock, "https://%s:%d/ok/%s" % (name, self.port, token))
+        elif kind == "wk" and path.startswith(CHALL):
+            self._redirect(sock, "http://%s.well-known:%d/ok/%s" % (name, self.port, token))
+        elif kind == "wkmid" and path.startswith(CHALL):
+            self._redirect(sock, "http://well-known.%s:%d/ok/%s" % (name, self.port, token))
         elif kind == "privname":
             self._redirect(sock, "http://privname-target.cairn-lab.org:%d%s" % (self.port, path))
         elif kind.startswith("hops"):
@@ -281,7 +312,14 @@ def alpn_cert(workdir, name, key_authz, variant):
 
 
 @unittest.skipIf(L.PEBBLE, "cairn CA mode")
-class TestCaModeValidationCases(unittest.TestCase):
+class CaModeBase(unittest.TestCase):
+    """The CA-mode daemon with its mock DNS and targets, and the helpers that drive cases."""
+
+    @classmethod
+    def daemon_env(cls):
+        """Extra environment for the daemon (cls.workdir exists)."""
+        return {}
+
     @classmethod
     def setUpClass(cls):
         reason = L.needs_cairn_bin()
@@ -297,7 +335,8 @@ class TestCaModeValidationCases(unittest.TestCase):
                 caa_nxdomain=["gone.v16.cairn-lab.net"])
             cls.zone = zone
             cls.dns = InProcDNS(zone).start()
-            cls.daemon = L.Daemon(cls.dns.port, {}, workdir=os.path.join(cls.workdir, "d"),
+            cls.daemon = L.Daemon(cls.dns.port, cls.daemon_env(),
+                                  workdir=os.path.join(cls.workdir, "d"),
                                   cairn_extra={
                                       "mode": "ca", "allowInsecureValidationPorts": True,
                                       "domainAllowlist": ["cairn-lab.org", "cairn-lab.net"],
@@ -367,7 +406,11 @@ class TestCaModeValidationCases(unittest.TestCase):
             self.http.tokens[token] = body_of(ka, c)
         return publish
 
-    # -- rows
+
+
+class TestCaModeValidationCases(CaModeBase):
+    """The rows of §8 whose targets need nothing of the daemon's environment."""
+
 
     def test_v01_http01_responses(self):
         right = self.serve(lambda ka, c: ka)
@@ -404,6 +447,11 @@ class TestCaModeValidationCases(unittest.TestCase):
              "connection"),
             ("policy: name -> 10.0.0.1", "privname.v03.cairn-lab.org", "http-01", right,
              "connection"),
+            # NAME.well-known resolves (the mock DNS answers 127.0.0.1) and serves the right
+            # answer: only the host check makes it fail
+            ("host ending .well-known", "wk.v03.cairn-lab.org", "http-01", right, "connection"),
+            ("control: .well-known not at the end", "wkmid.v03.cairn-lab.org", "http-01", right,
+             "valid"),
             # the passing twins: an allowed status, port and address are followed
             ("control: 302 to 127.0.0.1", "ip127-0-0-1.v03.cairn-lab.org", "http-01", right,
              "valid"),
@@ -481,6 +529,98 @@ class TestCaModeValidationCases(unittest.TestCase):
             ("NXDOMAIN below the TLD", "gone.v16.cairn-lab.net", "http-01", right, "valid"),
             ("control: no CAA", "plain.v16.cairn-lab.net", "http-01", right, "valid"),
         ])
+
+
+# Debian's OpenSSL refuses TLS 1.0/1.1 by its system policy (MinProtocol TLSv1.2, security level
+# 2), which would refuse an old-TLS target whatever cairn asks of libcurl. This daemon runs with
+# a permissive OPENSSL_CONF, so only the VA's own TLS 1.2 minimum stands in the way.
+PERMISSIVE_OPENSSL_CONF = """openssl_conf = openssl_init
+[openssl_init]
+ssl_conf = ssl_sect
+[ssl_sect]
+system_default = system_default_sect
+[system_default_sect]
+MinProtocol = TLSv1
+CipherString = DEFAULT@SECLEVEL=0
+"""
+
+
+class TestOldTlsTarget(CaModeBase):
+    """V03 "https with only TLS 1.0/1.1", against a daemon whose OpenSSL would allow it."""
+
+    @classmethod
+    def daemon_env(cls):
+        path = os.path.join(cls.workdir, "openssl-permissive.cnf")
+        with open(path, "w") as f:
+            f.write(PERMISSIVE_OPENSSL_CONF)
+        return {"OPENSSL_CONF": path}
+
+    def _tls_context(self, server, versions):
+        """An SSL context for exactly the given TLS versions at security level 0 (TLS 1.0 and
+        1.1 need SHA-1 signatures)."""
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER if server else ssl.PROTOCOL_TLS_CLIENT)
+        if not server:
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # TLSVersion.TLSv1 and 1_1
+            ctx.minimum_version, ctx.maximum_version = versions[0], versions[-1]
+        ctx.set_ciphers("ALL:@SECLEVEL=0")
+        if server:
+            ctx.load_cert_chain(*L.self_signed_tls(self.workdir))
+        return ctx
+
+    def _old_tls_works(self, server_ctx):
+        """None when a Python client restricted to TLS 1.0 completes a handshake with
+        server_ctx, else the reason it cannot (then no old-TLS target can be built here)."""
+        client_ctx = self._tls_context(False, [ssl.TLSVersion.TLSv1])
+        lsock = socket.create_server(("127.0.0.1", 0))
+        result = {}
+
+        def accept():
+            try:
+                conn, _ = lsock.accept()
+                conn.settimeout(5)
+                with server_ctx.wrap_socket(conn, server_side=True) as t:
+                    result["server"] = t.version()
+            except OSError as e:
+                result["server_error"] = str(e)
+        th = threading.Thread(target=accept, daemon=True)
+        th.start()
+        try:
+            with socket.create_connection(lsock.getsockname(), 5) as raw, \
+                    client_ctx.wrap_socket(raw) as t:
+                version = t.version()
+        except OSError as e:
+            return "a TLS 1.0 handshake on loopback fails here: %s" % e
+        finally:
+            th.join(5)
+            lsock.close()
+        if version != "TLSv1" or result.get("server") != "TLSv1":
+            return "the TLS 1.0 handshake negotiated %s / %r" % (version, result)
+        return None
+
+    def test_v03_https_old_tls(self):
+        """V03: a redirect to an https target speaking only TLS 1.0/1.1 ends invalid
+        `connection` (the VA requires TLS 1.2); the same target restricted to TLS 1.2 is
+        followed and validates."""
+        old = self._tls_context(True, [ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1])
+        reason = self._old_tls_works(old)
+        if reason:
+            self.skipTest(reason)
+        right = self.serve(lambda ka, c: ka)
+        try:
+            self.http.tls_ctx = old
+            self.run_cases([("https, TLS 1.0-1.1 only", "https-tls10.v03.cairn-lab.org",
+                             "http-01", right, "connection")])
+            self.http.tls_ctx = self._tls_context(True, [ssl.TLSVersion.TLSv1_2])
+            self.run_cases([("control: https, TLS 1.2", "https-tls12.v03.cairn-lab.org",
+                             "http-01", right, "valid")])
+        finally:
+            self.http.tls_ctx = None
+        hosts = [h for h, p in self.http.requests if p.startswith("/ok/")]
+        self.assertTrue(any(h.startswith("https-tls12.") for h in hosts), hosts)
+        self.assertFalse(any(h.startswith("https-tls10.") for h in hosts), hosts)
 
 
 if __name__ == "__main__":

@@ -154,6 +154,65 @@ test_limits(void **state)
     assert_int_equal(load(&cfg, "-config", cfg_path, NULL, NULL), CAIRN_ERR_INVAL);
 }
 
+/* The input limits of limits.*: defaults, overrides, and ranges (the limits.h constants are
+ * the upper bounds). */
+static void
+test_input_limits(void **state)
+{
+    static const struct {
+        const char *key;
+        int min, max;
+    } ranges[] = {
+        { "maxJsonDepth", 3, 32 },         { "maxJsonString", 4096, 1048576 },
+        { "maxIdentifiersPerOrder", 1, 100 }, { "maxContacts", 1, 10 },
+        { "maxRequestTarget", 256, 8192 }, { "maxHeaderField", 256, 8192 },
+        { "maxHeaderTotal", 1024, 16384 }, { "maxHeaderFields", 8, 100 },
+    };
+    struct config cfg;
+    char text[160];
+
+    (void)state;
+    write_config("{\"pebble\":{}}");
+    assert_int_equal(load(&cfg, "-config", cfg_path, NULL, NULL), CAIRN_OK);
+    assert_int_equal(cfg.max_json_depth, 32);
+    assert_int_equal(cfg.max_json_string, 45056);
+    assert_int_equal(cfg.max_idents, 100);
+    assert_int_equal(cfg.max_contacts, 10);
+    assert_int_equal(cfg.max_request_target, 8192);
+    assert_int_equal(cfg.max_header_field, 8192);
+    assert_int_equal(cfg.max_header_total, 16384);
+    assert_int_equal(cfg.max_header_fields, 100);
+    write_config("{\"cairn\":{\"limits\":{\"maxJsonDepth\":4,\"maxJsonString\":5000,"
+                 "\"maxIdentifiersPerOrder\":2,\"maxContacts\":1,\"maxRequestTarget\":512,"
+                 "\"maxHeaderField\":300,\"maxHeaderTotal\":2000,\"maxHeaderFields\":20}}}");
+    assert_int_equal(load(&cfg, "-config", cfg_path, NULL, NULL), CAIRN_OK);
+    assert_int_equal(cfg.max_json_depth, 4);
+    assert_int_equal(cfg.max_json_string, 5000);
+    assert_int_equal(cfg.max_idents, 2);
+    assert_int_equal(cfg.max_contacts, 1);
+    assert_int_equal(cfg.max_request_target, 512);
+    assert_int_equal(cfg.max_header_field, 300);
+    assert_int_equal(cfg.max_header_total, 2000);
+    assert_int_equal(cfg.max_header_fields, 20);
+    for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+        const int ok[] = { ranges[i].min, ranges[i].max };
+        const int bad[] = { ranges[i].min - 1, ranges[i].max + 1 };
+
+        for (int j = 0; j < 2; j++) {
+            snprintf(text, sizeof(text), "{\"cairn\":{\"limits\":{\"%s\":%d}}}",
+                     ranges[i].key, ok[j]);
+            write_config(text);
+            assert_int_equal(load(&cfg, "-config", cfg_path, NULL, NULL), CAIRN_OK);
+            snprintf(text, sizeof(text), "{\"cairn\":{\"limits\":{\"%s\":%d}}}",
+                     ranges[i].key, bad[j]);
+            write_config(text);
+            assert_int_equal(load(&cfg, "-config", cfg_path, NULL, NULL), CAIRN_ERR_INVAL);
+        }
+    }
+    write_config("{\"cairn\":{\"limits\":{\"maxContacts\":\"5\"}}}");
+    assert_int_equal(load(&cfg, "-config", cfg_path, NULL, NULL), CAIRN_ERR_INVAL);
+}
+
 static void
 test_bad_flags(void **state)
 {
@@ -177,6 +236,7 @@ main(void)
         cmocka_unit_test_teardown(test_chain_length, teardown),
         cmocka_unit_test_teardown(test_bad_flags, teardown),
         cmocka_unit_test_teardown(test_limits, teardown),
+        cmocka_unit_test_teardown(test_input_limits, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

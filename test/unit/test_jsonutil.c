@@ -194,6 +194,86 @@ test_detail_names_what(void **state)
     assert_non_null(strstr(p.detail, "protected header: "));
 }
 
+/* {"a":"xxx..."} with a string of n characters, or with a member name of n characters. */
+static char *
+long_string(size_t n, int as_name)
+{
+    char *s = malloc(n + 32);
+
+    assert_non_null(s);
+    memcpy(s, as_name ? "{\"" : "{\"a\":\"", as_name ? 2 : 6);
+    memset(s + (as_name ? 2 : 6), 'x', n);
+    snprintf(s + (as_name ? 2 : 6) + n, 32, "%s", as_name ? "\":1}" : "\"}");
+    return s;
+}
+
+static int
+load_payload(const char *s)
+{
+    struct problem p;
+    json_t *obj = NULL;
+    int rc;
+
+    problem_init(&p);
+    rc = json_load_payload(s, strlen(s), "payload", &obj, &p);
+    if (rc == CAIRN_OK) {
+        assert_true(json_is_object(obj));
+        json_decref(obj);
+    } else {
+        assert_null(obj);
+        assert_int_equal(p.type, PROB_MALFORMED);
+    }
+    problem_cleanup(&p);
+    return rc;
+}
+
+/* limits.maxJsonDepth and limits.maxJsonString (json_limits_set). */
+static void
+test_configured_limits(void **state)
+{
+    char *s;
+
+    (void)state;
+    s = long_string(CAIRN_MAX_JSON_STRING, 0);
+    assert_int_equal(load_payload(s), CAIRN_OK);
+    free(s);
+    s = long_string(CAIRN_MAX_JSON_STRING + 1, 0);
+    assert_int_equal(load_payload(s), CAIRN_ERR_PROTO);
+    expect_ok(s, strlen(s)); /* json_load_object() has no string cap */
+    free(s);
+
+    json_limits_set(4, 5000);
+    s = nested(4, 0);
+    expect_ok(s, strlen(s));
+    free(s);
+    s = nested(5, 0);
+    expect_malformed(s, strlen(s));
+    free(s);
+    s = long_string(5000, 0);
+    assert_int_equal(load_payload(s), CAIRN_OK);
+    free(s);
+    s = long_string(5001, 0);
+    assert_int_equal(load_payload(s), CAIRN_ERR_PROTO);
+    free(s);
+    s = long_string(5001, 1); /* member names count too */
+    assert_int_equal(load_payload(s), CAIRN_ERR_PROTO);
+    free(s);
+    /* escapes count as written: 2,500 "\\" pairs are 5,000 characters of text */
+    s = long_string(5000, 0);
+    for (size_t i = 6; i < 6 + 5000; i += 2)
+        memcpy(s + i, "\\\\", 2);
+    assert_int_equal(load_payload(s), CAIRN_OK);
+    free(s);
+
+    json_limits_set(CAIRN_MAX_JSON_DEPTH + 10, 0); /* capped at the bound; 0 = default */
+    s = nested(CAIRN_MAX_JSON_DEPTH + 1, 0);
+    expect_malformed(s, strlen(s));
+    free(s);
+    s = long_string(CAIRN_MAX_JSON_STRING, 0);
+    assert_int_equal(load_payload(s), CAIRN_OK);
+    free(s);
+}
+
 int
 main(void)
 {
@@ -208,6 +288,7 @@ main(void)
         cmocka_unit_test(test_big_integers),
         cmocka_unit_test(test_bad_utf8),
         cmocka_unit_test(test_detail_names_what),
+        cmocka_unit_test(test_configured_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
