@@ -8,6 +8,7 @@
 #include "cairn/store.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -55,7 +56,16 @@ struct store {
      * network I/O. docs/performance.md, round 3. */
     pthread_mutex_t write_lock;
     struct store_conn *writer;
+    /* Checkpoints, in two steps (checkpoint_copy(), checkpoint_finish()): the writer's WAL
+     * size after its last commit (its wal hook); a thread is copying; the copy is done and
+     * the writer should backfill the last frames so that its next write restarts the WAL. */
+    atomic_int wal_pages;
+    atomic_bool copying;
+    atomic_bool finish;
 };
+
+/* WAL pages before a checkpoint: 32 MiB, see conn_setup(). */
+#define STORE_CHECKPOINT_PAGES 8192
 
 static void
 conn_free(struct store_conn *c)
@@ -419,7 +429,20 @@ conn_get(struct store *st, struct store_conn **out)
     return CAIRN_OK;
 }
 
-/* The process's write connection, opened on first use; the caller holds write_lock. */
+static int
+wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    struct store *st = arg;
+
+    (void)db;
+    (void)name;
+    atomic_store(&st->wal_pages, pages);
+    return SQLITE_OK;
+}
+
+/* The process's write connection, opened on first use; the caller holds write_lock. Its wal
+ * hook replaces SQLite's auto-checkpoint, which would copy the whole WAL inside a commit,
+ * that is under write_lock, stalling every other writer (the p99 at c=16). */
 static int
 conn_writer(struct store *st, struct store_conn **out)
 {
@@ -429,6 +452,7 @@ conn_writer(struct store *st, struct store_conn **out)
         rc = conn_open(st, &st->writer);
         if (rc != CAIRN_OK)
             return rc;
+        sqlite3_wal_hook(st->writer->db, wal_hook, st);
         conn_link(st->writer);
     }
     *out = st->writer;
@@ -512,6 +536,42 @@ tx_in_snapshot(struct store_conn *c, store_tx_fn *fn, void *arg)
     return rc;
 }
 
+static void
+checkpoint(sqlite3 *db)
+{
+    int src = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+
+    if (src != SQLITE_OK && src != SQLITE_BUSY)
+        log_warn("store", "checkpoint: %s", sqlite3_errmsg(db));
+}
+
+/* Step 1, after a write and outside write_lock: once the WAL holds STORE_CHECKPOINT_PAGES,
+ * one thread copies it into the database on its own connection while writers go on. */
+static void
+checkpoint_copy(struct store *st)
+{
+    struct store_conn *c = NULL;
+
+    if (atomic_load(&st->wal_pages) < STORE_CHECKPOINT_PAGES ||
+        atomic_exchange(&st->copying, true))
+        return;
+    if (conn_get(st, &c) == CAIRN_OK) {
+        checkpoint(c->db);
+        atomic_store(&st->finish, true);
+    }
+    atomic_store(&st->copying, false);
+}
+
+/* Step 2, under write_lock before the next write: backfill the few frames written during the
+ * copy. The write that follows then starts on a fully copied WAL and rewinds it to its
+ * start instead of growing it (SQLite restarts a WAL only in that state). */
+static void
+checkpoint_finish(struct store *st, struct store_conn *w)
+{
+    if (atomic_exchange(&st->finish, false))
+        checkpoint(w->db);
+}
+
 static int
 tx_run(struct store *st, store_tx_fn *fn, void *arg, bool write)
 {
@@ -537,9 +597,12 @@ tx_run(struct store *st, store_tx_fn *fn, void *arg, bool write)
         if (write) {
             pthread_mutex_lock(&st->write_lock);
             rc = conn_writer(st, &c);
-            if (rc == CAIRN_OK)
+            if (rc == CAIRN_OK) {
+                checkpoint_finish(st, c);
                 rc = tx_once(c, fn, arg, write);
+            }
             pthread_mutex_unlock(&st->write_lock);
+            checkpoint_copy(st);
         } else {
             rc = tx_once(c, fn, arg, write);
         }
