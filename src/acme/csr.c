@@ -258,6 +258,24 @@ csr_names_check(const STACK_OF(X509_EXTENSION) *exts, const X509_NAME *subj,
     return rc;
 }
 
+/* After the signature, on both paths: the key policy, then the names; on success the key
+ * moves into out. */
+static int
+csr_accept(EVP_PKEY **key, const STACK_OF(X509_EXTENSION) *exts, const X509_NAME *subj,
+           const struct ident *idents, size_t nidents, const struct key_policy *pol,
+           struct csr *out, struct problem *p)
+{
+    int rc = key_policy_check(*key, pol, PROB_BAD_CSR, p);
+
+    if (rc == CAIRN_OK)
+        rc = csr_names_check(exts, subj, idents, nidents, p);
+    if (rc == CAIRN_OK) {
+        out->key = *key;
+        *key = NULL;
+    }
+    return rc;
+}
+
 /* ---- EC fast path ----
  * d2i_X509_REQ turns the subject key into an EVP_PKEY through an OpenSSL 3.0 decoder context
  * that it builds on every call: 5-6 % of the server's CPU per certificate, more than the CSR's
@@ -431,15 +449,9 @@ csr_check_ec(const uint8_t *der, size_t der_len, const struct ident *idents, siz
         goto out;
     }
     rc = raw_sig_check(raw, key, pol, p);
-    if (rc == CAIRN_OK)
-        rc = key_policy_check(key, pol, PROB_BAD_CSR, p);
     if (rc == CAIRN_OK) {
         exts = raw_extensions(raw->info->attrs);
-        rc = csr_names_check(exts, raw->info->subject, idents, nidents, p);
-    }
-    if (rc == CAIRN_OK) {
-        out->key = key;
-        key = NULL;
+        rc = csr_accept(&key, exts, raw->info->subject, idents, nidents, pol, out, p);
     }
 out:
     ERR_clear_error();
@@ -471,15 +483,10 @@ csr_check_req(const uint8_t *der, size_t der_len, const struct ident *idents, si
         goto out;
     }
     rc = sig_check(req, key, pol, p);
-    if (rc == CAIRN_OK)
-        rc = key_policy_check(key, pol, PROB_BAD_CSR, p);
     if (rc == CAIRN_OK) {
         exts = X509_REQ_get_extensions(req);
-        rc = csr_names_check(exts, X509_REQ_get_subject_name(req), idents, nidents, p);
-    }
-    if (rc == CAIRN_OK) {
-        out->key = key;
-        key = NULL;
+        rc = csr_accept(&key, exts, X509_REQ_get_subject_name(req), idents, nidents, pol, out,
+                        p);
     }
 out:
     ERR_clear_error();
