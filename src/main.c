@@ -441,6 +441,16 @@ log_restart_needed(const struct config *old, const struct config *nc)
         F(chain_length, "chainLength"), F(va_workers, "vaWorkers"),
         F(va_timeout_ms, "vaTimeoutMs"), F(http_threads, "httpThreads"),
         F(validity, "certificateValidityPeriod"),
+        /* the front end's limits are sized into libmicrohttpd and the parsers at start */
+        F(max_body, "limits.maxBody"), F(max_connections, "limits.connections"),
+        F(max_per_ip, "limits.perIPConnections"), F(idle_timeout, "limits.idleTimeout"),
+        F(body_timeout, "limits.bodyTimeout"), F(max_json_depth, "limits.maxJsonDepth"),
+        F(max_json_string, "limits.maxJsonString"),
+        F(max_idents, "limits.maxIdentifiersPerOrder"), F(max_contacts, "limits.maxContacts"),
+        F(max_request_target, "limits.maxRequestTarget"),
+        F(max_header_field, "limits.maxHeaderField"),
+        F(max_header_total, "limits.maxHeaderTotal"),
+        F(max_header_fields, "limits.maxHeaderFields"),
 #undef F
     };
 

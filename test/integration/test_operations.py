@@ -245,6 +245,23 @@ class TestNotify(OpsCase):
         self.assertEqual(self.daemon.exit_code, 0)
         self.assertEqual(self.recv(), "STOPPING=1")
 
+    def test_reload_names_limits_it_cannot_apply(self):
+        self.assertEqual(self.recv(), "READY=1")
+        path = os.path.join(self.daemon.workdir, "config.json")
+        with open(path) as f:
+            conf = json.load(f)
+        conf.setdefault("cairn", {}).setdefault("limits", {})["maxBody"] = 4096
+        with open(path, "w") as f:
+            json.dump(conf, f)
+        os.kill(self.daemon.proc.pid, signal.SIGHUP)
+        self.assertEqual(self.recv(), "RELOADING=1")
+        self.assertEqual(self.recv(), "READY=1")
+        self.assertTrue(wait_for(lambda: any(
+            "limits.maxBody changed; it takes effect at the next restart" in l
+            for l in self.daemon.output)), "no restart notice for limits.maxBody")
+        # nothing else differs, so nothing else is named
+        self.assertFalse(any("maxJsonDepth changed" in l for l in self.daemon.output))
+
 
 class TestReloadCertificate(OpsCase):
     def setUp(self):
