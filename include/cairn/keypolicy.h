@@ -4,6 +4,8 @@
 #define CAIRN_KEYPOLICY_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -32,5 +34,12 @@ int key_spki_sha256_hex(const EVP_PKEY *key, char out[65]) CAIRN_MUST_CHECK;
  * parameters; any other key: CAIRN_ERR_INVAL, pub unchanged, and the caller falls back to
  * X509_PUBKEY_set() or i2d_PUBKEY(). pub's cached EVP_PKEY is left as it was. */
 int key_x509_pubkey_set(X509_PUBKEY *pub, const EVP_PKEY *key) CAIRN_MUST_CHECK;
+
+/* A public EC key from its SEC 1 point (uncompressed or compressed) on group "prime256v1",
+ * "secp384r1" or "secp521r1"; NULL for another group, a point off the curve or coordinates
+ * outside the field. Built from a parameters-only key per curve made once, which costs a
+ * quarter of EVP_PKEY_fromdata() (that rebuilds the curve every call; docs/performance.md).
+ * Thread-safe. */
+EVP_PKEY *key_ec_from_point(const char *group, const uint8_t *point, size_t len);
 
 #endif

@@ -9,7 +9,6 @@
 #include <arpa/inet.h>
 
 #include <openssl/asn1t.h>
-#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/x509.h>
@@ -346,29 +345,6 @@ raw_ec_group(const CSR_SPKI *spki)
     }
 }
 
-/* The public key from the point, or NULL when the point is not on the curve. */
-static EVP_PKEY *
-raw_ec_key(const char *group, const ASN1_BIT_STRING *bits)
-{
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0),
-        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
-                                          (void *)ASN1_STRING_get0_data(bits),
-                                          (size_t)ASN1_STRING_length(bits)),
-        OSSL_PARAM_construct_end(),
-    };
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-    EVP_PKEY *key = NULL;
-
-    if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) <= 0 ||
-        EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) <= 0) {
-        EVP_PKEY_free(key);
-        key = NULL;
-    }
-    EVP_PKEY_CTX_free(ctx);
-    return key;
-}
-
 /* sig_check() for the raw form: the same rules, over the signed part's received bytes. */
 static int
 raw_sig_check(const CSR_RAW *raw, EVP_PKEY *key, const struct key_policy *pol,
@@ -443,7 +419,8 @@ csr_check_ec(const uint8_t *der, size_t der_len, const struct ident *idents, siz
     if (raw == NULL || q != der + der_len || (group = raw_ec_group(raw->info->spki)) == NULL ||
         (raw->info->spki->key->flags & 0x07) != 0)
         goto out;
-    key = raw_ec_key(group, raw->info->spki->key);
+    key = key_ec_from_point(group, ASN1_STRING_get0_data(raw->info->spki->key),
+                            (size_t)ASN1_STRING_length(raw->info->spki->key));
     if (key == NULL) {
         rc = problem_set(p, PROB_BAD_CSR, "CSR public key does not parse");
         goto out;

@@ -156,7 +156,6 @@ jwk_import_ec(const json_t *jwk, EVP_PKEY **out, struct problem *p)
     const char *crv = NULL;
     uint8_t *x = NULL, *y = NULL, point[1 + 2 * 66];
     size_t xlen = 0, ylen = 0;
-    OSSL_PARAM_BLD *bld = NULL;
     int rc;
 
     rc = jwk_get_str(jwk, "crv", &crv, p);
@@ -181,20 +180,13 @@ jwk_import_ec(const json_t *jwk, EVP_PKEY **out, struct problem *p)
     point[0] = 0x04;
     memcpy(point + 1, x, xlen);
     memcpy(point + 1 + xlen, y, ylen);
-    rc = CAIRN_ERR_CRYPTO;
-    bld = OSSL_PARAM_BLD_new();
-    if (bld == NULL ||
-        !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, c->group, 0) ||
-        !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, 1 + xlen + ylen))
-        goto out;
     /* OpenSSL refuses coordinates outside the field and points off the curve here. */
-    *out = jwk_fromdata("EC", bld);
+    *out = key_ec_from_point(c->group, point, 1 + xlen + ylen);
     if (*out == NULL)
         rc = problem_set(p, PROB_BAD_PUBLIC_KEY, "EC point is not on the %s curve", c->crv);
     else
         rc = CAIRN_OK;
 out:
-    OSSL_PARAM_BLD_free(bld);
     free(x);
     free(y);
     return rc;

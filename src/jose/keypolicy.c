@@ -1,5 +1,6 @@
 #include "cairn/keypolicy.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -296,4 +297,77 @@ key_spki_sha256_hex(const EVP_PKEY *key, char out[65])
     for (size_t i = 0; i < sizeof(md); i++)
         snprintf(out + 2 * i, 3, "%02x", md[i]);
     return CAIRN_OK;
+}
+
+/* ---- EC keys from points ---- */
+
+static const char *const ec_groups[] = { "prime256v1", "secp384r1", "secp521r1" };
+static EVP_PKEY *ec_templates[3]; /* parameters only; read-only once made */
+static pthread_once_t ec_templates_once = PTHREAD_ONCE_INIT;
+
+static void
+ec_templates_make(void)
+{
+    for (size_t i = 0; i < CAIRN_ARRAY_LEN(ec_groups); i++) {
+        OSSL_PARAM params[] = {
+            OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+                                             (char *)ec_groups[i], 0),
+            OSSL_PARAM_construct_end(),
+        };
+        EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+
+        if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) <= 0 ||
+            EVP_PKEY_fromdata(ctx, &ec_templates[i], EVP_PKEY_KEY_PARAMETERS, params) <= 0)
+            ec_templates[i] = NULL; /* that curve falls back to EVP_PKEY_fromdata() */
+        EVP_PKEY_CTX_free(ctx);
+    }
+    ERR_clear_error();
+}
+
+/* The slow way, for a curve whose template could not be made. */
+static EVP_PKEY *
+ec_fromdata(const char *group, const uint8_t *point, size_t len)
+{
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0),
+        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)point, len),
+        OSSL_PARAM_construct_end(),
+    };
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    EVP_PKEY *key = NULL;
+
+    if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) <= 0 ||
+        EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) <= 0) {
+        EVP_PKEY_free(key);
+        key = NULL;
+    }
+    EVP_PKEY_CTX_free(ctx);
+    return key;
+}
+
+EVP_PKEY *
+key_ec_from_point(const char *group, const uint8_t *point, size_t len)
+{
+    EVP_PKEY *key = NULL;
+    size_t i;
+
+    for (i = 0; i < CAIRN_ARRAY_LEN(ec_groups) && strcmp(ec_groups[i], group) != 0; i++)
+        ;
+    if (i == CAIRN_ARRAY_LEN(ec_groups) || point == NULL || len == 0)
+        return NULL;
+    pthread_once(&ec_templates_once, ec_templates_make);
+    if (ec_templates[i] == NULL) {
+        key = ec_fromdata(group, point, len);
+    } else {
+        key = EVP_PKEY_new();
+        /* OpenSSL checks the point here: inside the field and on the curve. */
+        if (key == NULL || EVP_PKEY_copy_parameters(key, ec_templates[i]) != 1 ||
+            EVP_PKEY_set1_encoded_public_key(key, point, len) != 1) {
+            EVP_PKEY_free(key);
+            key = NULL;
+        }
+    }
+    if (key == NULL)
+        ERR_clear_error();
+    return key;
 }
