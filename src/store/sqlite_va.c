@@ -111,9 +111,11 @@ tx_va_jobs_pending(struct store_conn *c, void *arg)
                       STORE_ARGS(STORE_I(p->now)), NULL);
     if (rc == CAIRN_OK)
         rc = store_q_exec(c,
+                          /* correlated, so it walks the few challenges in flight and
+                           * not a list of every authorization ever made */
                           "UPDATE challenges SET status = 'invalid', error = ?1 "
-                          "WHERE status = 'processing' AND authz_id IN "
-                          "(SELECT id FROM authzs WHERE status <> 'pending')",
+                          "WHERE status = 'processing' AND EXISTS (SELECT 1 FROM authzs a "
+                          "WHERE a.id = challenges.authz_id AND a.status <> 'pending')",
                           STORE_ARGS(STORE_T(STORE_PROB_VA_ABANDONED)), NULL);
     if (rc == CAIRN_OK)
         rc = store_q_start(c, VA_JOB_SELECT "WHERE c.status = 'processing' "
