@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Store-scale fixture (docs/performance.md): a persistent cairn state with 1 M orders and 1 M
-# certificates filled via SQL, then startup time to "Listening on" after a clean shutdown, the
-# full-issuance benchmark against it and cairn's RSS at steady state.
+# Store-scale fixture (docs/performance.md): a persistent cairn state with 1 M orders, each with
+# its authorization and three challenges, and 1 M certificates filled via SQL, then startup
+# time to "Listening on" after a clean shutdown, the full-issuance benchmark against it, cairn's
+# RSS at steady state, and the start-up after a SIGKILL (integrity check).
 #   BENCH_FILL_ROWS=1000000 BENCH_DURATION=10 scripts/bench-fill.sh
 # Uses BENCH_BUILD_DIR (default build-bench, built by scripts/bench.sh).
 set -euo pipefail
@@ -47,7 +48,7 @@ start() {
 echo "== creating the state (CA, schema)"
 start
 stop
-echo "== filling $rows orders and certificates"
+echo "== filling $rows orders (with authorizations and challenges) and certificates"
 t0=$(date +%s)
 sqlite3 "$work/state/cairn.db" <<EOF
 PRAGMA journal_mode=WAL;
@@ -63,6 +64,21 @@ SELECT printf('fillordr%014d', i), printf('fillacct%013d', i % 1000 + 1), 'valid
        strftime('%s','now') + 86400, 'default',
        printf('[{"type":"dns","value":"h%d.fill.example"}]', i), strftime('%s','now'),
        -i FROM n;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $rows)
+INSERT INTO authzs (id, account_id, ident_type, ident_value, status, expires_at,
+                    validated_at, created_at)
+SELECT printf('fillauthz%013d', i), printf('fillacct%013d', i % 1000 + 1), 'dns',
+       printf('h%d.fill.example', i), 'valid', strftime('%s','now') + 86400,
+       strftime('%s','now'), strftime('%s','now') FROM n;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $rows)
+INSERT INTO order_authzs (order_id, authz_id, pos)
+SELECT printf('fillordr%014d', i), printf('fillauthz%013d', i), 0 FROM n;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $rows),
+     t(k, type, status) AS (VALUES (0, 'http-01', 'valid'), (1, 'dns-01', 'pending'),
+                                   (2, 'tls-alpn-01', 'pending'))
+INSERT INTO challenges (id, authz_id, type, token, status, validated_at, pos)
+SELECT printf('fillch%d%015d', k, i), printf('fillauthz%013d', i), type,
+       printf('filltoken%d%033d', k, i), status, 0, k FROM n, t;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $rows)
 INSERT INTO certs (serial, order_id, account_id, status, der, not_after, created_at)
 SELECT printf('7f%030x', i), printf('fillordr%014d', i), printf('fillacct%013d', i % 1000 + 1),
