@@ -58,14 +58,7 @@ check_one(const char *s, bool ca_mode, struct problem *p)
 }
 
 int
-contact_check(const json_t *contact, bool ca_mode, char **out, struct problem *p)
-{
-    return contact_check_max(contact, ca_mode, CAIRN_MAX_CONTACTS, out, p);
-}
-
-int
-contact_check_max(const json_t *contact, bool ca_mode, size_t max, char **out,
-                  struct problem *p)
+contact_check(const json_t *contact, bool ca_mode, size_t max, char **out, struct problem *p)
 {
     size_t i;
     const json_t *v;

@@ -36,7 +36,7 @@ update(struct acme_ctx *c, struct problem *p)
     if (status != NULL && strcmp(status, "deactivated") != 0 && strcmp(status, "valid") != 0)
         return problem_set(p, PROB_MALFORMED, "status may only be set to \"deactivated\"");
     if (contact != NULL &&
-        (rc = contact_check_max(contact, c->app->cfg->ca_mode, (size_t)c->app->cfg->max_contacts,
+        (rc = contact_check(contact, c->app->cfg->ca_mode, (size_t)c->app->cfg->max_contacts,
                                 &contact_json, p)) != CAIRN_OK)
         return rc;
     if (contact_json != NULL || tos)

@@ -53,7 +53,7 @@ create(struct acme_ctx *c, const struct new_account *na, const char *eab_kid, st
     int rc;
 
     if (na->contact != NULL &&
-        (rc = contact_check_max(na->contact, c->app->cfg->ca_mode,
+        (rc = contact_check(na->contact, c->app->cfg->ca_mode,
                                 (size_t)c->app->cfg->max_contacts, &a.contact, p)) != CAIRN_OK)
         goto out;
     rc = rand_id(a.id);
