@@ -39,23 +39,37 @@ sig_alg_allowed(int nid, const struct key_policy *pol)
     }
 }
 
+/* The signature algorithm alg, on both CSR paths: accepted by the policy and belonging to
+ * the key's type, not merely verifying by accident. *md_nid is its digest (NID_undef for
+ * Ed25519). */
 static int
-sig_check(X509_REQ *req, EVP_PKEY *key, const struct key_policy *pol, struct problem *p)
+sig_alg_check(const X509_ALGOR *alg, const EVP_PKEY *key, const struct key_policy *pol,
+              int *md_nid, struct problem *p)
 {
-    const ASN1_BIT_STRING *sig = NULL;
-    const X509_ALGOR *alg = NULL;
     const ASN1_OBJECT *obj = NULL;
-    int nid, md_nid = NID_undef, pk_nid = NID_undef;
+    int nid, pk_nid = NID_undef;
 
-    X509_REQ_get0_signature(req, &sig, &alg);
     X509_ALGOR_get0(&obj, NULL, NULL, alg);
     nid = OBJ_obj2nid(obj);
     if (!sig_alg_allowed(nid, pol))
         return problem_set(p, PROB_BAD_CSR, "CSR signature algorithm %s is not accepted",
                            nid == NID_undef ? "(unknown)" : OBJ_nid2sn(nid));
-    /* The algorithm must belong to the key type, not merely verify by accident. */
-    if (!OBJ_find_sigid_algs(nid, &md_nid, &pk_nid) || pk_nid != EVP_PKEY_get_base_id(key))
+    if (!OBJ_find_sigid_algs(nid, md_nid, &pk_nid) || pk_nid != EVP_PKEY_get_base_id(key))
         return problem_set(p, PROB_BAD_CSR, "CSR signature algorithm does not fit its key");
+    return CAIRN_OK;
+}
+
+static int
+sig_check(X509_REQ *req, EVP_PKEY *key, const struct key_policy *pol, struct problem *p)
+{
+    const ASN1_BIT_STRING *sig = NULL;
+    const X509_ALGOR *alg = NULL;
+    int md_nid = NID_undef, rc;
+
+    X509_REQ_get0_signature(req, &sig, &alg);
+    rc = sig_alg_check(alg, key, pol, &md_nid, p);
+    if (rc != CAIRN_OK)
+        return rc;
     if (X509_REQ_verify(req, key) != 1) {
         ERR_clear_error();
         return problem_set(p, PROB_BAD_CSR, "CSR signature does not verify");
@@ -350,17 +364,12 @@ static int
 raw_sig_check(const CSR_RAW *raw, EVP_PKEY *key, const struct key_policy *pol,
               struct problem *p)
 {
-    const ASN1_OBJECT *obj = NULL;
-    int nid, md_nid = NID_undef, pk_nid = NID_undef, ok = 0;
+    int md_nid = NID_undef, ok = 0;
     EVP_MD_CTX *mctx = NULL;
+    int rc = sig_alg_check(raw->sig_alg, key, pol, &md_nid, p);
 
-    X509_ALGOR_get0(&obj, NULL, NULL, raw->sig_alg);
-    nid = OBJ_obj2nid(obj);
-    if (!sig_alg_allowed(nid, pol))
-        return problem_set(p, PROB_BAD_CSR, "CSR signature algorithm %s is not accepted",
-                           nid == NID_undef ? "(unknown)" : OBJ_nid2sn(nid));
-    if (!OBJ_find_sigid_algs(nid, &md_nid, &pk_nid) || pk_nid != EVP_PKEY_get_base_id(key))
-        return problem_set(p, PROB_BAD_CSR, "CSR signature algorithm does not fit its key");
+    if (rc != CAIRN_OK)
+        return rc;
     mctx = EVP_MD_CTX_new();
     if (mctx != NULL && (raw->sig->flags & 0x07) == 0 && raw->info->enc.enc != NULL &&
         EVP_DigestVerifyInit_ex(mctx, NULL, OBJ_nid2sn(md_nid), NULL, NULL, key, NULL) == 1)
