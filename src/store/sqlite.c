@@ -64,7 +64,12 @@ struct store {
     atomic_bool finish;
 };
 
-/* WAL pages before a checkpoint: 32 MiB, see conn_setup(). */
+/* WAL pages before a checkpoint (32 MiB) instead of SQLite's 1000: an issuance rewrites the
+ * same index and table pages over and over, so a longer interval copies far fewer page
+ * versions back and syncs less often (the checkpoint was 7 % of the server's CPU per
+ * certificate, docs/performance.md). Durability is unchanged: every commit still reaches the
+ * WAL under the synchronous setting. Only the writer commits, and its wal hook drives the
+ * checkpoints (checkpoint_copy()), so no connection uses SQLite's auto-checkpoint. */
 #define STORE_CHECKPOINT_PAGES 8192
 
 static void
@@ -351,13 +356,6 @@ conn_setup(struct store_conn *c)
                           STORE_NOARGS, NULL);
     if (rc == CAIRN_OK)
         rc = store_q_exec(c, "PRAGMA trusted_schema=OFF", STORE_NOARGS, NULL);
-    /* Checkpoint every 8192 WAL pages (32 MiB) instead of SQLite's 1000: an issuance
-     * rewrites the same index and table pages over and over, so a longer interval copies far
-     * fewer page versions back and syncs less often (the checkpoint was 7 % of the server's
-     * CPU per certificate, docs/performance.md). Durability is unchanged: every commit still
-     * reaches the WAL under the synchronous setting above. */
-    if (rc == CAIRN_OK)
-        rc = store_q_exec(c, "PRAGMA wal_autocheckpoint=8192", STORE_NOARGS, NULL);
     return rc;
 }
 
@@ -572,6 +570,25 @@ checkpoint_finish(struct store *st, struct store_conn *w)
         checkpoint(w->db);
 }
 
+/* One attempt at a write transaction: on the writer, under write_lock, then the checkpoint
+ * step that runs outside it. */
+static int
+tx_write_once(struct store *st, store_tx_fn *fn, void *arg)
+{
+    struct store_conn *w = NULL;
+    int rc;
+
+    pthread_mutex_lock(&st->write_lock);
+    rc = conn_writer(st, &w);
+    if (rc == CAIRN_OK) {
+        checkpoint_finish(st, w);
+        rc = tx_once(w, fn, arg, true);
+    }
+    pthread_mutex_unlock(&st->write_lock);
+    checkpoint_copy(st);
+    return rc;
+}
+
 static int
 tx_run(struct store *st, store_tx_fn *fn, void *arg, bool write)
 {
@@ -594,18 +611,7 @@ tx_run(struct store *st, store_tx_fn *fn, void *arg, bool write)
         snapshot_close(pthread_getspecific(st->key)); /* read your own writes */
     }
     for (int attempt = 0;; attempt++) {
-        if (write) {
-            pthread_mutex_lock(&st->write_lock);
-            rc = conn_writer(st, &c);
-            if (rc == CAIRN_OK) {
-                checkpoint_finish(st, c);
-                rc = tx_once(c, fn, arg, write);
-            }
-            pthread_mutex_unlock(&st->write_lock);
-            checkpoint_copy(st);
-        } else {
-            rc = tx_once(c, fn, arg, write);
-        }
+        rc = write ? tx_write_once(st, fn, arg) : tx_once(c, fn, arg, false);
         if (rc != CAIRN_ERR_BUSY || attempt >= STORE_TX_RETRIES)
             break;
         /* Retries are for the immediate BUSY of a snapshot conflict; once the busy timeout
