@@ -270,34 +270,56 @@ out:
     return o;
 }
 
+/* A listing: the store's ids (fixed-width strings, at most ADMIN_LIST_MAX) each rendered by
+ * render under key; an id that vanished meanwhile is left out. */
+struct listing {
+    const char *key;
+    size_t width;
+    int (*ids)(struct store *st, size_t max, void *out, size_t *n);
+    json_t *(*render)(struct app *app, const char *id);
+};
+
 static enum MHD_Result
-admin_accounts(struct app *app, struct MHD_Connection *conn, const char *arg,
-               const struct admin_body *body)
+admin_list(struct app *app, struct MHD_Connection *conn, const struct listing *l)
 {
-    char (*ids)[CAIRN_ID_LEN + 1] = calloc(ADMIN_LIST_MAX, sizeof(*ids));
-    json_t *arr = json_array();
+    char *ids = NULL;
+    json_t *arr = NULL;
     size_t n = 0;
     int rc;
 
-    (void)arg;
-    (void)body;
-    if (!controls_allowed(app)) {
-        free(ids);
-        json_decref(arr);
+    if (!controls_allowed(app))
         return refused(conn);
-    }
-    rc = ids && arr ? store_account_ids(app->st, ADMIN_LIST_MAX, ids, &n) : CAIRN_ERR_NOMEM;
+    ids = calloc(ADMIN_LIST_MAX, l->width);
+    arr = json_array();
+    rc = ids && arr ? l->ids(app->st, ADMIN_LIST_MAX, ids, &n) : CAIRN_ERR_NOMEM;
     for (size_t i = 0; rc == CAIRN_OK && i < n; i++) {
-        json_t *a = account_json(app, ids[i]);
-        if (a != NULL)
-            json_array_append_new(arr, a);
+        json_t *o = l->render(app, ids + i * l->width);
+        if (o != NULL)
+            json_array_append_new(arr, o);
     }
     free(ids);
     if (rc != CAIRN_OK) {
         json_decref(arr);
         return send_store_error(conn, rc);
     }
-    return send_json(conn, 200, json_pack("{s:o}", "accounts", arr));
+    return send_json(conn, 200, json_pack("{s:o}", l->key, arr));
+}
+
+static int
+account_ids(struct store *st, size_t max, void *out, size_t *n)
+{
+    return store_account_ids(st, max, out, n);
+}
+
+static enum MHD_Result
+admin_accounts(struct app *app, struct MHD_Connection *conn, const char *arg,
+               const struct admin_body *body)
+{
+    static const struct listing l = { "accounts", CAIRN_ID_LEN + 1, account_ids, account_json };
+
+    (void)arg;
+    (void)body;
+    return admin_list(app, conn, &l);
 }
 
 static enum MHD_Result
@@ -405,35 +427,22 @@ out:
     return o;
 }
 
+static int
+cert_serials(struct store *st, size_t max, void *out, size_t *n)
+{
+    return store_cert_serials(st, max, out, n);
+}
+
 static enum MHD_Result
 admin_certs(struct app *app, struct MHD_Connection *conn, const char *arg,
             const struct admin_body *body)
 {
-    char (*serials)[CAIRN_SERIAL_HEX_MAX + 1] = calloc(ADMIN_LIST_MAX, sizeof(*serials));
-    json_t *arr = json_array();
-    size_t n = 0;
-    int rc;
+    static const struct listing l = { "certificates", CAIRN_SERIAL_HEX_MAX + 1, cert_serials,
+                                      cert_json };
 
     (void)arg;
     (void)body;
-    if (!controls_allowed(app)) {
-        free(serials);
-        json_decref(arr);
-        return refused(conn);
-    }
-    rc = serials && arr ? store_cert_serials(app->st, ADMIN_LIST_MAX, serials, &n)
-                        : CAIRN_ERR_NOMEM;
-    for (size_t i = 0; rc == CAIRN_OK && i < n; i++) {
-        json_t *c = cert_json(app, serials[i]);
-        if (c != NULL)
-            json_array_append_new(arr, c);
-    }
-    free(serials);
-    if (rc != CAIRN_OK) {
-        json_decref(arr);
-        return send_store_error(conn, rc);
-    }
-    return send_json(conn, 200, json_pack("{s:o}", "certificates", arr));
+    return admin_list(app, conn, &l);
 }
 
 /* ---- controls ---- */
