@@ -19,23 +19,6 @@
 
 #define ADMIN_PEM_TYPE "application/pem-certificate-chain; charset=utf-8"
 
-static enum MHD_Result
-admin_send(struct MHD_Connection *conn, unsigned status, const char *ctype, const char *body)
-{
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
-    enum MHD_Result ok;
-
-    if (resp == NULL)
-        return MHD_NO;
-    if (ctype != NULL)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
-    ok = MHD_queue_response(conn, status, resp);
-    MHD_destroy_response(resp);
-    return ok;
-}
-
 /* /health and /ready: 503 while draining or when the database does not answer. */
 static enum MHD_Result
 admin_health(struct app *app, struct MHD_Connection *conn)

@@ -70,8 +70,8 @@ admin_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
-static enum MHD_Result
-send_text(struct MHD_Connection *conn, unsigned status, const char *ctype, const char *body)
+enum MHD_Result
+admin_send(struct MHD_Connection *conn, unsigned status, const char *ctype, const char *body)
 {
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
@@ -92,8 +92,8 @@ static enum MHD_Result
 send_json(struct MHD_Connection *conn, unsigned status, json_t *o)
 {
     char *text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
-    enum MHD_Result ok = text ? send_text(conn, status, JSON_TYPE, text)
-                              : send_text(conn, 500, NULL, "");
+    enum MHD_Result ok = text ? admin_send(conn, status, JSON_TYPE, text)
+                              : admin_send(conn, 500, NULL, "");
 
     free(text);
     json_decref(o);
@@ -104,9 +104,9 @@ static enum MHD_Result
 send_problem(struct MHD_Connection *conn, struct problem *p)
 {
     char *text = problem_render_text(p);
-    enum MHD_Result ok = text ? send_text(conn, (unsigned)problem_status(p),
+    enum MHD_Result ok = text ? admin_send(conn, (unsigned)problem_status(p),
                                           "application/problem+json", text)
-                              : send_text(conn, 500, NULL, "");
+                              : admin_send(conn, 500, NULL, "");
 
     free(text);
     problem_cleanup(p);
@@ -128,7 +128,7 @@ send_store_error(struct MHD_Connection *conn, int rc)
 {
     if (rc == CAIRN_ERR_NOTFOUND)
         return send_malformed(conn, 404, "not found");
-    return send_text(conn, rc == CAIRN_ERR_BUSY ? 503 : 500, NULL, "");
+    return admin_send(conn, rc == CAIRN_ERR_BUSY ? 503 : 500, NULL, "");
 }
 
 static bool
@@ -146,7 +146,7 @@ controls_allowed(const struct app *app)
 static enum MHD_Result
 refused(struct MHD_Connection *conn)
 {
-    return send_text(conn, 404, NULL, "");
+    return admin_send(conn, 404, NULL, "");
 }
 
 /* The body as a JSON object (strict rules as for ACME payloads), or a 400 sent. */
@@ -232,7 +232,7 @@ admin_set_renewal_info(struct app *app, struct MHD_Connection *conn, const char 
         rc = store_ari_override_set(app->st, serial, resp, (int64_t)time(NULL));
     if (rc == CAIRN_OK)
         log_info("admin", "renewalInfo of certificate %s overridden", serial);
-    ok = rc == CAIRN_OK ? send_text(conn, 200, NULL, "")
+    ok = rc == CAIRN_OK ? admin_send(conn, 200, NULL, "")
          : rc == CAIRN_ERR_NOTFOUND || rc == CAIRN_ERR_INVAL
              ? send_malformed(conn, 404, "no such certificate was issued here")
              : send_store_error(conn, rc);

@@ -22,6 +22,11 @@ struct admin_body {
 
 void admin_body_append(struct admin_body *b, const char *data, size_t n);
 
+/* Queues body (copied) with status, an optional Content-Type and Cache-Control: no-store:
+ * every management answer goes out through it. */
+enum MHD_Result admin_send(struct MHD_Connection *conn, unsigned status, const char *ctype,
+                           const char *body);
+
 /* Routes a management request (method: HEAD already mapped to GET) to the endpoints of this
  * file. Returns true when the path is one of them with this method, the answer queued and its
  * result in *ok; sets *path_known when the path is one of them (for a 405 otherwise). */
