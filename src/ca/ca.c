@@ -418,15 +418,6 @@ load_pair(const char *dir, const json_t *entry, bool need_key, X509 **cert, EVP_
     return rc;
 }
 
-static bool
-issued_by(X509 *x, X509 *up)
-{
-    bool ok = X509_check_issued(up, x) == X509_V_OK && X509_verify(x, X509_get0_pubkey(up)) == 1;
-
-    ERR_clear_error();
-    return ok;
-}
-
 /* Each certificate must be signed by the one above it, the root by itself; each cross-sign
  * by its alternate root, with the issuer's subject and key. */
 static int
@@ -438,15 +429,15 @@ verify_links(const struct ca *ca, const char *dir)
         X509 *x = i < 0 ? ca->root : ca->ints[i];
         X509 *up = i <= 0 ? ca->root : ca->ints[i - 1];
 
-        if (!issued_by(x, up)) {
+        if (!ca_issued_by(x, up)) {
             log_err("ca", "hierarchy in %s is inconsistent: level %d is not issued by level %d",
                     dir, i + 1, i < 0 ? 0 : i);
             return CAIRN_ERR_IO;
         }
     }
     for (int i = 0; i < ca->nalt; i++) {
-        if (!issued_by(ca->alt_roots[i], ca->alt_roots[i]) ||
-            !issued_by(ca->alt_cross[i], ca->alt_roots[i]) ||
+        if (!ca_issued_by(ca->alt_roots[i], ca->alt_roots[i]) ||
+            !ca_issued_by(ca->alt_cross[i], ca->alt_roots[i]) ||
             X509_NAME_cmp(X509_get_subject_name(ca->alt_cross[i]),
                           X509_get_subject_name(issuer)) != 0 ||
             EVP_PKEY_eq(X509_get0_pubkey(ca->alt_cross[i]), X509_get0_pubkey(issuer)) != 1) {

@@ -91,6 +91,8 @@ int ca_set_validity(X509 *x, int64_t not_before, int64_t not_after) CAIRN_MUST_C
 int ca_add_ext(X509 *x, X509 *issuer, int nid, const char *value) CAIRN_MUST_CHECK;
 /* Signs x with key under the signer lock (SHA-256; ECDSA or RSA PKCS#1 v1.5). */
 int ca_sign(struct ca *ca, X509 *x, EVP_PKEY *key) CAIRN_MUST_CHECK;
+/* True when up issued x: names and key identifiers match and up's key verifies x. */
+bool ca_issued_by(X509 *x, X509 *up);
 char *ca_x509_pem(X509 *x);
 /* PKCS#8 PEM of a private key, heap; the caller wipes and frees it. */
 char *ca_key_pem(EVP_PKEY *key, size_t *len);

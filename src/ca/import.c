@@ -106,15 +106,6 @@ check_ca_cert(const char *file, X509 *x, int64_t now)
     return CAIRN_OK;
 }
 
-static bool
-signed_by(X509 *x, X509 *up)
-{
-    bool ok = X509_check_issued(up, x) == X509_V_OK && X509_verify(x, X509_get0_pubkey(up)) == 1;
-
-    ERR_clear_error();
-    return ok;
-}
-
 /* Orders the chain file from the intermediate's issuer up to a self-signed root. path[0] is
  * the certificate right above cert; the last entry is the root. */
 static int
@@ -128,13 +119,13 @@ build_path(const struct ca_import_req *req, X509 *cert, X509 **pool, size_t npoo
         X509 *up = NULL;
 
         for (size_t i = 0; i < npool && up == NULL; i++)
-            if (pool[i] != cur && signed_by(cur, pool[i]))
+            if (pool[i] != cur && ca_issued_by(cur, pool[i]))
                 up = pool[i];
         if (up == NULL)
             return imp_err(req->chain_file, "holds no issuer of %s", *n ? "a chain certificate"
                                                                         : req->cert_file);
         path[(*n)++] = up;
-        if (signed_by(up, up))
+        if (ca_issued_by(up, up))
             return CAIRN_OK;
         cur = up;
     }
@@ -307,7 +298,7 @@ ca_import(const struct ca_import_req *req)
         return rc;
     }
     ca->name = req->name ? req->name : "cairn";
-    if (signed_by(cert, cert)) {
+    if (ca_issued_by(cert, cert)) {
         ca->root = cert;
         ca->root_key = key;
         rc = adopt_root(req, ca);

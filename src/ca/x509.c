@@ -204,3 +204,12 @@ ca_key_type(EVP_PKEY *key, char *out, size_t outsz)
     }
     return false;
 }
+
+bool
+ca_issued_by(X509 *x, X509 *up)
+{
+    bool ok = X509_check_issued(up, x) == X509_V_OK && X509_verify(x, X509_get0_pubkey(up)) == 1;
+
+    ERR_clear_error();
+    return ok;
+}
