@@ -25,6 +25,10 @@ enum cairn_rc {
 #define CAIRN_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #define CAIRN_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Formats a message for the caller into err (errsz bytes, truncated) and returns
+ * CAIRN_ERR_INVAL: the parsers of configuration and fault specs report this way. */
+int cairn_err_inval(char *err, size_t errsz, const char *fmt, ...) CAIRN_PRINTF(3, 4);
+
 /* Object ids: 16 random bytes as 22 base64url characters. */
 #define CAIRN_ID_LEN 22
 /* Challenge tokens: 32 random bytes as 43 base64url characters. */

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,19 +64,6 @@ config_defaults(struct config *cfg, bool ca_mode)
     }
 }
 
-static int cfg_err(char *err, size_t errsz, const char *fmt, ...) CAIRN_PRINTF(3, 4);
-
-static int
-cfg_err(char *err, size_t errsz, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, errsz, fmt, ap);
-    va_end(ap);
-    return CAIRN_ERR_INVAL;
-}
-
 static int
 set_str(char *dst, size_t dstsz, const json_t *v, const char *name, char *err, size_t errsz)
 {
@@ -86,7 +72,8 @@ set_str(char *dst, size_t dstsz, const json_t *v, const char *name, char *err, s
         return CAIRN_OK;
     }
     if (!json_is_string(v) || json_string_length(v) >= dstsz)
-        return cfg_err(err, errsz, "config: %s must be a string of reasonable length", name);
+        return cairn_err_inval(err, errsz,
+                               "config: %s must be a string of reasonable length", name);
     snprintf(dst, dstsz, "%s", json_string_value(v));
     return CAIRN_OK;
 }
@@ -95,7 +82,7 @@ static int
 set_int(int *dst, const json_t *v, int min, int max, const char *name, char *err, size_t errsz)
 {
     if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
-        return cfg_err(err, errsz, "config: %s must be an integer in range", name);
+        return cairn_err_inval(err, errsz, "config: %s must be an integer in range", name);
     *dst = (int)json_integer_value(v);
     return CAIRN_OK;
 }
@@ -110,7 +97,8 @@ set_key_algorithm(struct config *cfg, const json_t *v, char *err, size_t errsz)
     else if (s != NULL && (strcasecmp(s, "ecdsa") == 0 || strcasecmp(s, "ecdsa-p256") == 0))
         cfg->key_rsa = false;
     else
-        return cfg_err(err, errsz, "config: %s must be \"ecdsa\" or \"rsa\"", "keyAlgorithm");
+        return cairn_err_inval(err, errsz,
+                               "config: %s must be \"ecdsa\" or \"rsa\"", "keyAlgorithm");
     return CAIRN_OK;
 }
 
@@ -124,11 +112,13 @@ set_str_list(char *rows, size_t width, int max, int *n, const json_t *v, const c
     const json_t *e;
 
     if (!json_is_array(v) || json_array_size(v) > (size_t)max)
-        return cfg_err(err, errsz, "config: %s must be an array of at most %d strings", name,
-                       max);
+        return cairn_err_inval(err, errsz,
+                               "config: %s must be an array of at most %d strings", name,
+                               max);
     json_array_foreach(v, i, e) {
         if (!json_is_string(e) || json_string_length(e) == 0 || json_string_length(e) >= width)
-            return cfg_err(err, errsz, "config: %s[%zu] must be a non-empty string", name, i);
+            return cairn_err_inval(err, errsz,
+                                   "config: %s[%zu] must be a non-empty string", name, i);
         snprintf(rows + i * width, width, "%s", json_string_value(e));
     }
     *n = (int)json_array_size(v);
@@ -178,7 +168,7 @@ set_domain_list(char *rows, int *n, const json_t *v, const char *name, char *err
                 e[j] = (char)(e[j] + ('a' - 'A'));
         if (len == 0 || len > CAIRN_MAX_NAME || strchr(e, '*') != NULL || e[0] == '.' ||
             strspn(e, "abcdefghijklmnopqrstuvwxyz0123456789-.") != len)
-            return cfg_err(err, errsz, "config: %s[%d] is not a DNS name", name, i);
+            return cairn_err_inval(err, errsz, "config: %s[%d] is not a DNS name", name, i);
     }
     return rc;
 }
@@ -203,7 +193,7 @@ apply_pebble_key(struct config *cfg, const char *k, const json_t *v, char *err, 
         return set_str(cfg->ocsp_url, sizeof(cfg->ocsp_url), v, k, err, errsz);
     if (strcasecmp(k, "externalAccountBindingRequired") == 0) {
         if (!json_is_boolean(v))
-            return cfg_err(err, errsz, "config: %s must be a boolean", k);
+            return cairn_err_inval(err, errsz, "config: %s must be a boolean", k);
         cfg->eab_required = json_is_true(v);
         return CAIRN_OK;
     }
@@ -211,7 +201,7 @@ apply_pebble_key(struct config *cfg, const char *k, const json_t *v, char *err, 
         return set_key_algorithm(cfg, v, err, errsz);
     if (strcasecmp(k, "certificateValidityPeriod") == 0) {
         if (!json_is_integer(v) || json_integer_value(v) <= 0)
-            return cfg_err(err, errsz, "config: %s must be a positive integer", k);
+            return cairn_err_inval(err, errsz, "config: %s must be a positive integer", k);
         cfg->validity = json_integer_value(v);
         return CAIRN_OK;
     }
@@ -265,11 +255,11 @@ ck_ca_name(struct config *cfg, const json_t *v, char *err, size_t errsz)
     size_t len = n ? strlen(n) : 0;
 
     if (n == NULL || len == 0 || len > 40)
-        return cfg_err(err, errsz, "config: %s must be a string of 1 to 40 characters",
-                       "caName");
+        return cairn_err_inval(err, errsz, "config: %s must be a string of 1 to 40 characters",
+                               "caName");
     for (size_t i = 0; i < len; i++)
         if ((unsigned char)n[i] < 0x20 || n[i] == 0x7f)
-            return cfg_err(err, errsz, "config: %s has a control character", "caName");
+            return cairn_err_inval(err, errsz, "config: %s has a control character", "caName");
     snprintf(cfg->ca_name, sizeof(cfg->ca_name), "%s", n);
     return CAIRN_OK;
 }
@@ -280,7 +270,7 @@ ck_mode(struct config *cfg, const json_t *v, char *err, size_t errsz)
     (void)cfg; /* the mode was decided by config_peek_mode() before defaults were set */
     if (!json_is_string(v) ||
         (strcmp(json_string_value(v), "ca") != 0 && strcmp(json_string_value(v), "test") != 0))
-        return cfg_err(err, errsz, "config: %s must be \"ca\" or \"test\"", "mode");
+        return cairn_err_inval(err, errsz, "config: %s must be \"ca\" or \"test\"", "mode");
     return CAIRN_OK;
 }
 
@@ -330,7 +320,7 @@ static int
 ck_bool(bool *dst, const json_t *v, const char *name, char *err, size_t errsz)
 {
     if (!json_is_boolean(v))
-        return cfg_err(err, errsz, "config: %s must be a boolean", name);
+        return cairn_err_inval(err, errsz, "config: %s must be a boolean", name);
     *dst = json_is_true(v);
     return CAIRN_OK;
 }
@@ -341,7 +331,8 @@ ck_log_format(struct config *cfg, const json_t *v, char *err, size_t errsz)
     enum log_format f;
 
     if (!json_is_string(v) || log_format_parse(json_string_value(v), &f) != CAIRN_OK)
-        return cfg_err(err, errsz, "config: %s must be \"logfmt\" or \"json\"", "logFormat");
+        return cairn_err_inval(err, errsz,
+                               "config: %s must be \"logfmt\" or \"json\"", "logFormat");
     cfg->log_format = (int)f;
     return CAIRN_OK;
 }
@@ -381,7 +372,8 @@ ck_log_level(struct config *cfg, const json_t *v, char *err, size_t errsz)
     enum log_level l;
 
     if (!json_is_string(v) || log_level_parse(json_string_value(v), &l) != CAIRN_OK)
-        return cfg_err(err, errsz, "config: %s must be error, warn, info or debug", "logLevel");
+        return cairn_err_inval(err, errsz,
+                               "config: %s must be error, warn, info or debug", "logLevel");
     cfg->log_level = (int)l;
     return CAIRN_OK;
 }
@@ -399,8 +391,9 @@ set_rate_rule(struct rate_rule *r, const json_t *v, const char *name, char *err,
     const json_t *c = json_object_get(v, "count"), *w = json_object_get(v, "window");
 
     if (!json_is_object(v) || json_object_size(v) != 2 || c == NULL || w == NULL)
-        return cfg_err(err, errsz, "config: rateLimits.%s must be {\"count\": N, \"window\": "
-                       "seconds}", name);
+        return cairn_err_inval(err, errsz,
+                               "config: rateLimits.%s must be {\"count\": N, \"window\": "
+                               "seconds}", name);
     if (set_int(&r->count, c, 0, 1000000, name, err, errsz) != CAIRN_OK ||
         set_int(&r->window, w, 1, 366 * 86400, name, err, errsz) != CAIRN_OK)
         return CAIRN_ERR_INVAL;
@@ -414,7 +407,7 @@ ck_rate_limits(struct config *cfg, const json_t *v, char *err, size_t errsz)
     json_t *rule;
 
     if (!json_is_object(v))
-        return cfg_err(err, errsz, "config: %s must be an object", "rateLimits");
+        return cairn_err_inval(err, errsz, "config: %s must be an object", "rateLimits");
     json_object_foreach((json_t *)v, k, rule) {
         struct rate_rule *r = strcmp(k, "newOrdersPerAccount") == 0     ? &cfg->rl_new_orders
                               : strcmp(k, "certificatesPerName") == 0   ? &cfg->rl_certs_per_name
@@ -422,7 +415,7 @@ ck_rate_limits(struct config *cfg, const json_t *v, char *err, size_t errsz)
                                   ? &cfg->rl_failed_validations
                                   : NULL;
         if (r == NULL)
-            return cfg_err(err, errsz, "config: unknown key \"cairn.rateLimits.%s\"", k);
+            return cairn_err_inval(err, errsz, "config: unknown key \"cairn.rateLimits.%s\"", k);
         if (set_rate_rule(r, rule, k, err, errsz) != CAIRN_OK)
             return CAIRN_ERR_INVAL;
     }
@@ -439,9 +432,10 @@ static int
 ck_va_caa(struct config *cfg, const json_t *v, char *err, size_t errsz)
 {
     if (!json_is_boolean(v))
-        return cfg_err(err, errsz, "config: %s must be a boolean", "vaCAA");
+        return cairn_err_inval(err, errsz, "config: %s must be a boolean", "vaCAA");
     if (cfg->ca_mode && !json_is_true(v))
-        return cfg_err(err, errsz, "CA mode refuses the weakening setting %s", "vaCAA: false");
+        return cairn_err_inval(err, errsz,
+                               "CA mode refuses the weakening setting %s", "vaCAA: false");
     cfg->va_caa = json_is_true(v);
     return CAIRN_OK;
 }
@@ -454,8 +448,9 @@ set_ranges(char *rows, int *n, const json_t *v, const char *name, char *err, siz
 
     for (int i = 0; rc == CAIRN_OK && i < *n; i++)
         if (!va_range_valid(rows + (size_t)i * 64))
-            return cfg_err(err, errsz, "config: %s[%d] is not an address range: %s", name, i,
-                           rows + (size_t)i * 64);
+            return cairn_err_inval(err, errsz,
+                                   "config: %s[%d] is not an address range: %s", name, i,
+                                   rows + (size_t)i * 64);
     return rc;
 }
 
@@ -537,7 +532,7 @@ ck_limits(struct config *cfg, const json_t *v, char *err, size_t errsz)
     const json_t *val;
 
     if (!json_is_object(v))
-        return cfg_err(err, errsz, "config: %s must be an object", "cairn.limits");
+        return cairn_err_inval(err, errsz, "config: %s must be an object", "cairn.limits");
     json_object_foreach((json_t *)v, k, val) {
         size_t i = 0;
         char name[64];
@@ -545,7 +540,7 @@ ck_limits(struct config *cfg, const json_t *v, char *err, size_t errsz)
         while (i < CAIRN_ARRAY_LEN(keys) && strcmp(k, keys[i].name) != 0)
             i++;
         if (i == CAIRN_ARRAY_LEN(keys))
-            return cfg_err(err, errsz, "config: unknown key \"cairn.limits.%.64s\"", k);
+            return cairn_err_inval(err, errsz, "config: unknown key \"cairn.limits.%.64s\"", k);
         snprintf(name, sizeof(name), "limits.%s", keys[i].name);
         if (set_int((int *)((char *)cfg + keys[i].off), val, keys[i].min, keys[i].max, name,
                     err, errsz) != CAIRN_OK)
@@ -621,7 +616,7 @@ apply_cairn_key(struct config *cfg, const char *k, const json_t *v, char *err, s
         if (strcmp(k, cairn_keys[i].name) == 0)
             return cairn_keys[i].apply(cfg, v, err, errsz);
     /* cairn's own keys are strict: a typo must not silently weaken a CA */
-    return cfg_err(err, errsz, "config: unknown key \"cairn.%s\"", k);
+    return cairn_err_inval(err, errsz, "config: unknown key \"cairn.%s\"", k);
 }
 
 static int
@@ -636,7 +631,7 @@ load_json(const char *path, json_t **out, char *err, size_t errsz)
     }
     if (!json_is_object(*out)) {
         json_decref(*out);
-        return cfg_err(err, errsz, "config: %s is not a JSON object", path);
+        return cairn_err_inval(err, errsz, "config: %s is not a JSON object", path);
     }
     return CAIRN_OK;
 }
@@ -652,14 +647,14 @@ config_parse_file(const char *path, struct config *cfg, char *err, size_t errsz)
         return CAIRN_ERR_INVAL;
     sect = (json_t *)json_object_get_ci(root, "pebble");
     if (rc == CAIRN_OK && sect != NULL && !json_is_null(sect) && !json_is_object(sect))
-        rc = cfg_err(err, errsz, "config: %s must be an object", "pebble");
+        rc = cairn_err_inval(err, errsz, "config: %s must be an object", "pebble");
     if (json_is_object(sect))
         json_object_foreach(sect, k, v)
             if (rc == CAIRN_OK)
                 rc = apply_pebble_key(cfg, k, v, err, errsz);
     sect = json_object_get(root, "cairn");
     if (rc == CAIRN_OK && sect != NULL && !json_is_object(sect))
-        rc = cfg_err(err, errsz, "config: %s must be an object", "cairn");
+        rc = cairn_err_inval(err, errsz, "config: %s must be an object", "cairn");
     if (json_is_object(sect))
         json_object_foreach(sect, k, v)
             if (rc == CAIRN_OK)
@@ -738,9 +733,9 @@ apply_pebble_env(struct config *cfg, char *err, size_t errsz)
         char *end;
         long n = strtol(cl, &end, 10);
         if (*end != '\0' || n < 1 || n > 8)
-            return cfg_err(err, errsz,
-                           "%s must be an integer from 1 to 8 (intermediates between leaf "
-                           "and root)", "PEBBLE_CHAIN_LENGTH");
+            return cairn_err_inval(err, errsz,
+                                   "%s must be an integer from 1 to 8 (intermediates between leaf "
+                                   "and root)", "PEBBLE_CHAIN_LENGTH");
         cfg->chain_length = (int)n;
     }
     return CAIRN_OK;
@@ -756,7 +751,7 @@ env_secret(const char *name, char *dst, size_t dstsz, char *err, size_t errsz)
     if (v == NULL)
         return CAIRN_OK;
     if (strlen(v) >= dstsz)
-        return cfg_err(err, errsz, "%s is longer than %zu characters", name, dstsz - 1);
+        return cairn_err_inval(err, errsz, "%s is longer than %zu characters", name, dstsz - 1);
     memcpy(dst, v, strlen(v) + 1);
     return CAIRN_OK;
 }
@@ -773,7 +768,7 @@ apply_xca_env(struct config *cfg, char *err, size_t errsz)
         return CAIRN_OK;
     v = getenv("PATH_X_CA");
     if (v != NULL && strlen(v) >= sizeof(cfg->x_ca_path))
-        return cfg_err(err, errsz, "%s is too long", "PATH_X_CA");
+        return cairn_err_inval(err, errsz, "%s is too long", "PATH_X_CA");
     snprintf(cfg->x_ca_path, sizeof(cfg->x_ca_path), "%s", v && *v ? v : "/x-ca");
     cfg->x_ca_des3 = env_true(getenv("IS_DES3_KEY"));
     if (env_secret("X_CA_ROOT_CA_PASSWORD", cfg->x_ca_root_password,
@@ -812,8 +807,8 @@ config_apply_env(struct config *cfg, char *err, size_t errsz)
         snprintf(cfg->external_url, sizeof(cfg->external_url), "%s", v);
     if (env_true(getenv("CAIRN_VA_ALWAYS_VALID"))) {
         if (cfg->ca_mode)
-            return cfg_err(err, errsz, "CA mode refuses the weakening setting %s",
-                           "CAIRN_VA_ALWAYS_VALID");
+            return cairn_err_inval(err, errsz, "CA mode refuses the weakening setting %s",
+                                   "CAIRN_VA_ALWAYS_VALID");
         cfg->always_valid = true;
     }
     return CAIRN_OK;
@@ -929,11 +924,13 @@ check_validation_ports(const struct config *cfg, char *err, size_t errsz)
     if (!cfg->ca_mode || cfg->allow_insecure_ports)
         return CAIRN_OK;
     if (cfg->http_port != 80)
-        return cfg_err(err, errsz, "CA mode refuses the weakening setting httpPort %d (not 80) "
-                       "without cairn.allowInsecureValidationPorts", cfg->http_port);
+        return cairn_err_inval(err, errsz,
+                               "CA mode refuses the weakening setting httpPort %d (not 80) "
+                               "without cairn.allowInsecureValidationPorts", cfg->http_port);
     if (cfg->tls_port != 443)
-        return cfg_err(err, errsz, "CA mode refuses the weakening setting tlsPort %d (not 443) "
-                       "without cairn.allowInsecureValidationPorts", cfg->tls_port);
+        return cairn_err_inval(err, errsz,
+                               "CA mode refuses the weakening setting tlsPort %d (not 443) "
+                               "without cairn.allowInsecureValidationPorts", cfg->tls_port);
     return CAIRN_OK;
 }
 

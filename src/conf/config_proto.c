@@ -3,7 +3,6 @@
  * PROTOCOL.md §7 "Config keys". */
 #include "cairn/config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,19 +15,6 @@
 #include "cairn/log.h"
 
 #define DEFAULT_PROFILE "default"
-
-static int proto_err(char *err, size_t errsz, const char *fmt, ...) CAIRN_PRINTF(3, 4);
-
-static int
-proto_err(char *err, size_t errsz, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, errsz, fmt, ap);
-    va_end(ap);
-    return CAIRN_ERR_INVAL;
-}
 
 /* Profile names travel in orders and URLs: keep them to a safe alphabet. */
 static bool
@@ -46,24 +32,24 @@ profile_member(struct config_profile *pr, const char *k, const json_t *v, bool s
 {
     if (strcasecmp(k, "description") == 0) {
         if (!json_is_string(v) || json_string_length(v) >= sizeof(pr->description))
-            return proto_err(err, errsz, "config: profiles.%s.description must be a string",
-                             pr->name);
+            return cairn_err_inval(err, errsz,
+                                   "config: profiles.%s.description must be a string", pr->name);
         snprintf(pr->description, sizeof(pr->description), "%s", json_string_value(v));
     } else if (strcasecmp(k, "validityPeriod") == 0) {
         /* at most 100 years: keeps notAfter arithmetic far from overflow */
         if (!json_is_integer(v) || json_integer_value(v) <= 0 ||
             json_integer_value(v) > 100LL * 366 * 86400)
-            return proto_err(err, errsz,
-                             "config: profiles.%s.validityPeriod must be a positive number of "
-                             "seconds", pr->name);
+            return cairn_err_inval(err, errsz,
+                                   "config: profiles.%s.validityPeriod must be a positive "
+                                   "number of seconds", pr->name);
         pr->validity = json_integer_value(v);
     } else if (strcasecmp(k, "promoteCommonName") == 0) {
         if (!json_is_boolean(v))
-            return proto_err(err, errsz, "config: profiles.%s.promoteCommonName must be a "
+            return cairn_err_inval(err, errsz, "config: profiles.%s.promoteCommonName must be a "
                                          "boolean", pr->name);
         pr->promote_cn = json_is_true(v);
     } else if (strict) {
-        return proto_err(err, errsz, "config: unknown key \"profiles.%s.%s\"", pr->name, k);
+        return cairn_err_inval(err, errsz, "config: unknown key \"profiles.%s.%s\"", pr->name, k);
     } else {
         log_warn("conf", "profile %s: ignoring unsupported member %s", pr->name, k);
     }
@@ -78,18 +64,18 @@ config_parse_profiles(struct config *cfg, const json_t *v, bool strict, char *er
     int n = 0, rc = CAIRN_OK;
 
     if (!json_is_object(v) || json_object_size(v) == 0)
-        return proto_err(err, errsz, "config: profiles must be a non-empty object");
+        return cairn_err_inval(err, errsz, "config: profiles must be a non-empty object");
     if (json_object_size(v) > CAIRN_CONF_MAX_PROFILES)
-        return proto_err(err, errsz, "config: at most %d profiles", CAIRN_CONF_MAX_PROFILES);
+        return cairn_err_inval(err, errsz, "config: at most %d profiles", CAIRN_CONF_MAX_PROFILES);
     memset(cfg->profiles, 0, sizeof(cfg->profiles));
     json_object_foreach((json_t *)v, name, body) {
         struct config_profile *pr = &cfg->profiles[n];
 
         if (!profile_name_ok(name))
-            return proto_err(err, errsz, "config: profile name \"%.64s\" must be 1 to %d of "
+            return cairn_err_inval(err, errsz, "config: profile name \"%.64s\" must be 1 to %d of "
                                          "[A-Za-z0-9._-]", name, CAIRN_CONF_PROFILE_NAME);
         if (!json_is_object(body))
-            return proto_err(err, errsz, "config: profiles.%s must be an object", name);
+            return cairn_err_inval(err, errsz, "config: profiles.%s must be an object", name);
         snprintf(pr->name, sizeof(pr->name), "%s", name);
         pr->validity = cfg->validity;
         json_object_foreach((json_t *)body, k, mv)
@@ -123,7 +109,7 @@ decode_mac_key(const char *kid, const char *text, struct config_eab_key *out, ch
             free(key);
         }
         /* the key itself is never printed */
-        return proto_err(err, errsz, "config: externalAccountMACKeys.%s must be a base64url "
+        return cairn_err_inval(err, errsz, "config: externalAccountMACKeys.%s must be a base64url "
                                      "key of 1 to %d bytes", kid, CAIRN_CONF_EAB_KEY);
     }
     memcpy(out->key, key, len);
@@ -145,21 +131,21 @@ config_parse_eab_keys(struct config *cfg, const json_t *v, char *err, size_t err
         return CAIRN_OK;
     }
     if (!json_is_object(v))
-        return proto_err(err, errsz, "config: externalAccountMACKeys must be an object");
+        return cairn_err_inval(err, errsz, "config: externalAccountMACKeys must be an object");
     if (json_object_size(v) > CAIRN_CONF_MAX_EAB_KEYS)
-        return proto_err(err, errsz, "config: at most %d externalAccountMACKeys",
-                         CAIRN_CONF_MAX_EAB_KEYS);
+        return cairn_err_inval(err, errsz, "config: at most %d externalAccountMACKeys",
+                               CAIRN_CONF_MAX_EAB_KEYS);
     OPENSSL_cleanse(cfg->eab_keys, sizeof(cfg->eab_keys));
     json_object_foreach((json_t *)v, kid, kv) {
         struct config_eab_key *k = &cfg->eab_keys[n];
         size_t kl = strlen(kid);
 
         if (kl == 0 || kl > CAIRN_CONF_EAB_KID || strcspn(kid, "\"\\\r\n\t") != kl)
-            return proto_err(err, errsz, "config: an externalAccountMACKeys key id must be 1 "
+            return cairn_err_inval(err, errsz, "config: an externalAccountMACKeys key id must be 1 "
                                          "to %d printable characters", CAIRN_CONF_EAB_KID);
         if (!json_is_string(kv))
-            return proto_err(err, errsz, "config: externalAccountMACKeys.%s must be a string",
-                             kid);
+            return cairn_err_inval(err, errsz, "config: externalAccountMACKeys.%s must be a string",
+                                   kid);
         snprintf(k->kid, sizeof(k->kid), "%s", kid);
         if (decode_mac_key(kid, json_string_value(kv), k, err, errsz) != CAIRN_OK)
             return CAIRN_ERR_INVAL;
@@ -209,7 +195,7 @@ config_finish_proto(struct config *cfg, char *err, size_t errsz)
             cfg->default_profile = i;
     if (cfg->default_profile_name[0] &&
         strcmp(cfg->profiles[cfg->default_profile].name, want) != 0)
-        return proto_err(err, errsz, "config: defaultProfile \"%s\" is not a configured "
+        return cairn_err_inval(err, errsz, "config: defaultProfile \"%s\" is not a configured "
                                      "profile", want);
     if (cfg->eab_single_use < 0)
         cfg->eab_single_use = cfg->ca_mode ? 1 : 0;

@@ -3,7 +3,6 @@
 #include "cairn/faults.h"
 
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -49,19 +48,6 @@ parse_problem(const char *name, enum prob_type *out)
     return CAIRN_ERR_INVAL;
 }
 
-static int fault_err(char *err, size_t errsz, const char *fmt, ...) CAIRN_PRINTF(3, 4);
-
-static int
-fault_err(char *err, size_t errsz, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, errsz, fmt, ap);
-    va_end(ap);
-    return CAIRN_ERR_INVAL;
-}
-
 static int
 get_int(const json_t *spec, const char *key, int min, int max, int *out, char *err, size_t errsz)
 {
@@ -94,16 +80,16 @@ parse_fault(const json_t *spec, struct fault *f, char *err, size_t errsz)
     json_t *v;
 
     if (!json_is_object(spec))
-        return fault_err(err, errsz, "the body must be a JSON object");
+        return cairn_err_inval(err, errsz, "the body must be a JSON object");
     json_object_foreach((json_t *)spec, k, v) {
         size_t i = 0;
         while (i < CAIRN_ARRAY_LEN(keys) && strcmp(keys[i], k) != 0)
             i++;
         if (i == CAIRN_ARRAY_LEN(keys))
-            return fault_err(err, errsz, "unknown key \"%s\"", k);
+            return cairn_err_inval(err, errsz, "unknown key \"%s\"", k);
     }
     if (ep == NULL || ep[0] == '\0' || strlen(ep) >= sizeof(f->endpoint))
-        return fault_err(err, errsz, "endpoint must name an endpoint or \"*\"");
+        return cairn_err_inval(err, errsz, "endpoint must name an endpoint or \"*\"");
     snprintf(f->endpoint, sizeof(f->endpoint), "%s", ep);
     if (get_int(spec, "every", 1, 1000000, &f->every, err, errsz) ||
         get_int(spec, "percent", 1, 100, &f->percent, err, errsz) ||
@@ -113,13 +99,13 @@ parse_fault(const json_t *spec, struct fault *f, char *err, size_t errsz)
         get_int(spec, "delayMs", 1, 60000, &f->delay_ms, err, errsz))
         return CAIRN_ERR_INVAL;
     if (f->every && f->percent)
-        return fault_err(err, errsz, "give every or percent, not both");
+        return cairn_err_inval(err, errsz, "give every or percent, not both");
     if (!f->every && !f->percent)
         f->every = 1;
     prob = json_string_value(json_object_get(spec, "problem"));
     if (json_object_get(spec, "problem") != NULL &&
         (prob == NULL || parse_problem(prob, &f->problem) != CAIRN_OK))
-        return fault_err(err, errsz, "problem must be rateLimited, serverInternal, badNonce, "
+        return cairn_err_inval(err, errsz, "problem must be rateLimited, serverInternal, badNonce, "
                         "malformed, unauthorized, connection or dns");
     if (f->problem != PROB_NONE && f->status == 0)
         f->status = default_status(f->problem);
@@ -127,7 +113,7 @@ parse_fault(const json_t *spec, struct fault *f, char *err, size_t errsz)
         f->problem = f->status == 429 ? PROB_RATE_LIMITED
                      : f->status >= 500 ? PROB_SERVER_INTERNAL : PROB_MALFORMED;
     if (f->status == 0 && f->delay_ms == 0)
-        return fault_err(err, errsz, "a fault needs a status, a problem or delayMs");
+        return cairn_err_inval(err, errsz, "a fault needs a status, a problem or delayMs");
     return CAIRN_OK;
 }
 
